@@ -1,0 +1,55 @@
+# loopmap: top-level targets.  The scripts under scripts/ do the work and
+# decide themselves what is out of date, so every target here is phony.
+#
+#   make check [T=filter]   build the test kernel, run the guest tests
+#   make demo               build the release kernel, run the main job
+#   make tree               build/linux: pristine 6.12 + patches/series
+#   make patches            export build/linux's commits to patches/
+#   make kernel             test kernel (debug options) in build/obj-test
+#   make kernel-release     release kernel in build/obj-release
+#   make shell              boot the test kernel with a shell on this terminal
+#   make lint               shellcheck every script
+#   make deps               install missing Debian packages (root)
+#
+# KMAKE passes extra kbuild arguments, e.g. make kernel KMAKE="C=1 W=1".
+
+T ?=
+KMAKE ?=
+
+.PHONY: all check demo shell tree patches kernel kernel-release lint deps bench clean-runs
+
+all: check
+
+deps:
+	scripts/install-deps.sh
+
+tree: deps
+	scripts/tree.sh
+
+patches:
+	scripts/export-patches.sh
+
+kernel: tree
+	scripts/build-kernel.sh test $(KMAKE)
+
+kernel-release: tree
+	scripts/build-kernel.sh release $(KMAKE)
+
+check: kernel
+	scripts/check.sh $(T)
+
+demo: kernel-release
+	scripts/demo.sh
+
+shell: kernel
+	scripts/vm.sh --interactive --timeout 36000 -- \
+		bash -c 'exec setsid -c bash -i </dev/ttyS0 >/dev/ttyS0 2>&1'
+
+bench:
+	@echo "tools/loopmap-bench is not written yet (see its README)"; exit 1
+
+lint:
+	shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh .ci/run
+
+clean-runs:
+	rm -rf build/runs

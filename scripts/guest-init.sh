@@ -1,0 +1,34 @@
+#!/bin/bash
+# PID 1 of the QEMU guest (see scripts/vm.sh).  The root filesystem is the
+# host's, read-only over 9p: give the guest its own writable places, run
+# the job the host left in the output share, record its status, reboot
+# (QEMU runs with -no-reboot, so that ends it).
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LANG=C.UTF-8
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug
+for d in /tmp /run /mnt /var/tmp /var/lock /root; do
+	mount -t tmpfs -o mode=1777 tmpfs "$d" 2>/dev/null
+done
+mkdir -p /run/lock /run/loopmap-out
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 loopmap-out /run/loopmap-out
+export LOOPMAP_OUT=/run/loopmap-out
+hostname loopmap-guest 2>/dev/null
+exec 0</dev/null
+
+(
+	# shellcheck disable=SC1091 # the job is written by vm.sh at run time
+	. "$LOOPMAP_OUT/job"
+) >"$LOOPMAP_OUT/output" 2>&1
+echo $? >"$LOOPMAP_OUT/status.tmp"
+mv "$LOOPMAP_OUT/status.tmp" "$LOOPMAP_OUT/status"
+sync
+umount /run/loopmap-out
+echo b >/proc/sysrq-trigger
+sleep 10

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install, with apt-get, the Debian packages that building, booting and
+# testing need; does nothing when they are all there.
+set -euo pipefail
+
+pkgs=(
+	# kernel build
+	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio kmod xz-utils git ccache sparse
+	# guest and tests (the guest uses the host's userspace over 9p)
+	qemu-system-x86 fio util-linux e2fsprogs dmsetup parted coreutils diffutils procps
+	# lint
+	shellcheck
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps.sh: missing packages: ${missing[*]} (run as root to install them)" >&2
+	exit 1
+fi
+echo "install-deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,33 @@
+#!/bin/bash
+# losetup --read-only: every write is refused, reads work.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+ro_case() {
+	local img=$HOST/disk.img dev before
+	full_image "$img" 96
+	dev=$(attach "$img")
+	mkfs.ext4 -q "$dev"
+	mkdir -p "$UPPER"
+	mount "$dev" "$UPPER"
+	write_files "$UPPER" "$SCRATCH/sums"
+	umount "$UPPER"
+	detach "$dev"
+	before=$(sha256sum <"$img")
+
+	dev=$(attach "$img" --read-only)
+	assert_eq "blockdev --getro" 1 "$(blockdev --getro "$dev")"
+	assert_eq "loop/ro" 1 "$(sysfs_loop "$dev" ro)"
+	assert_fails "a direct write to the device is refused" \
+		dd if=/dev/zero of="$dev" bs=4k count=1 oflag=direct status=none
+	assert_fails "a buffered write to the device is refused" \
+		dd if=/dev/zero of="$dev" bs=4k count=1 conv=fsync status=none
+	mount "$dev" "$UPPER" 2>/dev/null || true
+	assert "the filesystem mounts, read-only" findmnt -n -O ro "$UPPER"
+	assert_fails "a file cannot be created" touch "$UPPER/new"
+	assert "files read back" verify_files "$UPPER" "$SCRATCH/sums"
+	umount "$UPPER"
+	detach "$dev"
+	assert_eq "image unchanged" "$before" "$(sha256sum <"$img")"
+}
+for_each_hostfs "--read-only: writes refused, data readable, image unchanged" ro_case
