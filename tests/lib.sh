@@ -14,7 +14,7 @@ HOSTDEV=${HOSTDEV:-/dev/ram0}
 HOSTFS_SIZE=${HOSTFS_SIZE:-768M}
 HOST=/mnt/host
 UPPER=/mnt/upper
-SCRATCH=${TMPDIR:-/tmp}/loopmap-test
+SCRATCH=${TMPDIR:-/tmp}/loopmap-test.$$
 
 # assert WHAT COMMAND...: fail the case, saying WHAT, unless COMMAND succeeds.
 assert() {
@@ -45,8 +45,14 @@ assert_fails() {
 }
 
 # Undo whatever a case left: mounts under /mnt, loop devices, the host fs.
+# Only in the guest (scripts/guest-init.sh sets LOOPMAP_GUEST): on the
+# host, cases (tests/host/) never touch mounts or loop devices.
 cleanup_case() {
 	local m
+	if [ "${LOOPMAP_GUEST:-0}" != 1 ]; then
+		rm -rf "$SCRATCH"
+		return 0
+	fi
 	sync
 	for m in $(findmnt -rn -o TARGET | grep -E '^/mnt/' | sort -r); do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true

@@ -17,7 +17,7 @@ ro_case() {
 
 	dev=$(attach "$img" --read-only)
 	assert_eq "blockdev --getro" 1 "$(blockdev --getro "$dev")"
-	assert_eq "loop/ro" 1 "$(sysfs_loop "$dev" ro)"
+	assert_eq "sysfs ro" 1 "$(cat "/sys/block/${dev#/dev/}/ro")"
 	assert_fails "a direct write to the device is refused" \
 		dd if=/dev/zero of="$dev" bs=4k count=1 oflag=direct status=none
 	assert_fails "a buffered write to the device is refused" \

@@ -1,0 +1,34 @@
+#!/bin/bash
+# Host side: scripts/vm.sh reports a guest's exit status, and a guest that
+# hangs or panics ends the run with a failure instead of hanging it.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+runs=$top/build/runs/host-vm-limits
+vm() { "$top/scripts/vm.sh" --cpus 1 --mem 1G "$@"; }
+
+status_case() {
+	local rc=0
+	vm --timeout 300 --out "$runs/status" -- sh -c 'echo guest-says-hello; exit 7' || rc=$?
+	assert_eq "exit status" 7 "$rc"
+	assert "output is brought back" grep -qx guest-says-hello "$runs/status/output"
+}
+run_case "vm.sh: the guest command's status and output reach the host" status_case
+
+hang_case() {
+	local rc=0 start
+	start=$(date +%s)
+	vm --timeout 60 --out "$runs/hang" -- sleep 100000 || rc=$?
+	assert_eq "exit status of a guest past its time limit" 124 "$rc"
+	assert "stopped within the limit" [ $(($(date +%s) - start)) -lt 90 ]
+}
+run_case "vm.sh: a hung guest is stopped at its time limit (124)" hang_case
+
+panic_case() {
+	local rc=0
+	vm --timeout 300 --out "$runs/panic" -- sh -c 'echo c >/proc/sysrq-trigger; sleep 100000' || rc=$?
+	assert_eq "exit status of a panicked guest" 125 "$rc"
+	assert "the panic is in the console log" grep -q 'Kernel panic' "$runs/panic/console.log"
+}
+run_case "vm.sh: a panicking guest ends the run at once (125)" panic_case
