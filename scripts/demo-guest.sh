@@ -35,7 +35,7 @@ for round in 1 2 3; do
 done
 median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 raw=$(median "${iops[raw.1]}" "${iops[raw.2]}" "${iops[raw.3]}")
-printf '| %-30s | %10s | %8s |\n' device "IOPS (median of 3)" "vs raw"
+printf '| %-30s | %18s | %8s |\n' device "IOPS (median of 3)" "vs raw"
 printf '|%s|%s|%s|\n' "--------------------------------" "--------------------" "----------"
 for d in "${order[@]}"; do
 	m=$(median "${iops[$d.1]}" "${iops[$d.2]}" "${iops[$d.3]}")
