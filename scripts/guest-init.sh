@@ -17,9 +17,21 @@ ln -sf /proc/self/fd/1 /dev/stdout
 ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs tmpfs /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug
+# The repository may live under one of the directories that get a tmpfs
+# (a CI clone in /tmp or /root): keep it reachable through a bind mount
+# moved back into place over the new tmpfs.
+top=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p /dev/shm/loopmap-top
+mount --bind "$top" /dev/shm/loopmap-top
 for d in /tmp /run /mnt /var/tmp /var/lock /root; do
 	mount -t tmpfs -o mode=1777 tmpfs "$d" 2>/dev/null
 done
+if [ ! -x "$top/scripts/guest-init.sh" ]; then
+	mkdir -p "$top"
+	mount --move /dev/shm/loopmap-top "$top"
+else
+	umount /dev/shm/loopmap-top
+fi
 mkdir -p /run/lock /run/loopmap-out
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 loopmap-out /run/loopmap-out
 export LOOPMAP_OUT=/run/loopmap-out
