@@ -60,7 +60,8 @@ if [ -f "$stamp" ]; then
 	read -r have_hash have_head <"$stamp"
 fi
 
-if [ "$want" = "$have_hash" ] && [ "${FORCE:-0}" != 1 ]; then
+if [ "$want" = "$have_hash" ] && [ "${FORCE:-0}" != 1 ] &&
+	g merge-base --is-ancestor "$have_head" HEAD 2>/dev/null; then
 	msg "build/linux is up to date with patches/ ($(g rev-list --count "$base..HEAD") commits on $PRISTINE_TAG)"
 	exit 0
 fi
