@@ -9,12 +9,17 @@ runs=$top/build/runs/host-vm-limits
 vm() { "$top/scripts/vm.sh" --cpus 1 --mem 1G "$@"; }
 
 status_case() {
-	local rc=0
-	vm --timeout 300 --out "$runs/status" -- sh -c 'echo guest-says-hello; exit 7' || rc=$?
+	local rc=0 img=$top/build/disks/host-vm-limits.img
+	vm --timeout 300 --out "$runs/status" --fresh-disks --disk host-vm-limits:64M -- \
+		sh -c 'echo guest-says-hello; echo on-the-disk | dd of=/dev/vda bs=4k conv=sync,fsync status=none; exit 7' ||
+		rc=$?
 	assert_eq "exit status" 7 "$rc"
 	assert "output is brought back" grep -qx guest-says-hello "$runs/status/output"
+	assert_eq "disk size" $((64 << 20)) "$(stat -c %s "$img")"
+	assert_eq "what the guest wrote to /dev/vda is in the disk file" on-the-disk "$(head -n 1 "$img")"
+	rm -f "$img"
 }
-run_case "vm.sh: the guest command's status and output reach the host" status_case
+run_case "vm.sh: the guest's status, output and disk writes reach the host" status_case
 
 hang_case() {
 	local rc=0 start
