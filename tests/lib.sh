@@ -166,20 +166,26 @@ verify_files() {
 	(cd "$1" && sha256sum --quiet -c "$2")
 }
 
-# roundtrip IMAGE [LOSETUP OPTIONS...]: attach, mkfs.ext4 on the loop
-# device, mount, write files, umount, detach, attach again, verify them,
-# and check the upper filesystem with e2fsck.
-roundtrip() {
-	local img=$1 dev
-	shift
+# populate IMAGE SUMS [LOSETUP OPTIONS...]: attach, mkfs.ext4 on the loop
+# device, mount, write files (their sums to SUMS), umount, detach.
+populate() {
+	local img=$1 sums=$2 dev
+	shift 2
 	dev=$(attach "$img" "$@")
 	mkfs.ext4 -q "$dev"
 	mkdir -p "$UPPER"
 	mount "$dev" "$UPPER"
-	write_files "$UPPER" "$SCRATCH/sums"
+	write_files "$UPPER" "$sums"
 	umount "$UPPER"
 	detach "$dev"
+}
 
+# roundtrip IMAGE [LOSETUP OPTIONS...]: populate, attach again, verify the
+# files, and check the upper filesystem with e2fsck.
+roundtrip() {
+	local img=$1 dev
+	shift
+	populate "$img" "$SCRATCH/sums" "$@"
 	dev=$(attach "$img" "$@")
 	mount -o ro "$dev" "$UPPER"
 	assert "files read back with their checksums after reattach" \

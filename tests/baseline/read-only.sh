@@ -6,13 +6,7 @@
 ro_case() {
 	local img=$HOST/disk.img dev before
 	full_image "$img" 96
-	dev=$(attach "$img")
-	mkfs.ext4 -q "$dev"
-	mkdir -p "$UPPER"
-	mount "$dev" "$UPPER"
-	write_files "$UPPER" "$SCRATCH/sums"
-	umount "$UPPER"
-	detach "$dev"
+	populate "$img" "$SCRATCH/sums"
 	before=$(sha256sum <"$img")
 
 	dev=$(attach "$img" --read-only)
