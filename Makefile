@@ -7,6 +7,7 @@
 #   make patches            export build/linux's commits to patches/
 #   make kernel             test kernel (debug options) in build/obj-test
 #   make kernel-release     release kernel in build/obj-release
+#   make kernel-btrfs       link check: fsext and btrfs in one kernel (obj-btrfs)
 #   make shell              boot the test kernel with a shell on this terminal
 #   make lint               shellcheck every script
 #   make deps               install missing Debian packages (root)
@@ -16,7 +17,7 @@
 T ?=
 KMAKE ?=
 
-.PHONY: all check demo shell tree patches kernel kernel-release lint deps bench clean-runs
+.PHONY: all check demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench clean-runs
 
 all: check
 
@@ -34,6 +35,9 @@ kernel: tree
 
 kernel-release: tree
 	scripts/build-kernel.sh release $(KMAKE)
+
+kernel-btrfs: tree
+	scripts/build-kernel.sh btrfs $(KMAKE)
 
 check: kernel
 	scripts/check.sh $(T)

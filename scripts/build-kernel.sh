@@ -2,7 +2,7 @@
 # make kernel / make kernel-release: build bzImage of build/linux into an
 # out-of-tree object directory, build/obj-test or build/obj-release.
 #
-#   build-kernel.sh test|release [extra kbuild arguments, e.g. C=1 W=1]
+#   build-kernel.sh test|release|btrfs [extra kbuild arguments, e.g. C=1 W=1]
 #
 # The .config is tinyconfig plus the fragments of configs/, regenerated
 # only when a fragment changes; compilation goes through ccache, so a
@@ -11,14 +11,15 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-kind=${1:?usage: build-kernel.sh test|release [kbuild args]}
+kind=${1:?usage: build-kernel.sh test|release|btrfs [kbuild args]}
 shift
 case $kind in
 test) frags="base loopmap debug" ;;
 release) frags="base loopmap release" ;;
+btrfs) frags="base loopmap btrfs" ;;
 *) die "unknown kernel kind '$kind' (test or release)" ;;
 esac
-[ -d "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
+[ -e "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
 
 obj=$BUILD/obj-$kind
 mkdir -p "$obj"

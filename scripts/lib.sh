@@ -7,7 +7,7 @@ BUILD=${BUILD:-$LOOPMAP_TOP/build}
 # The Debian package that carries the kernel source, and the pinned version.
 SRC_PKG=linux-source-6.12
 SRC_PIN=${SRC_PIN:-6.12.117-1~deb12u1}
-TREE=$BUILD/linux
+TREE=${TREE:-$BUILD/linux}
 PRISTINE_TAG=pristine
 
 msg() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }

@@ -38,11 +38,13 @@ if [ ! -d "$TREE/.git" ]; then
 		tar -xJ -C "$tmp" --strip-components=1
 	msg "committing the pristine source (tag $PRISTINE_TAG)"
 	git -C "$tmp" init -q -b loopmap
-	git -C "$tmp" config user.name "loopmap tree"
-	git -C "$tmp" config user.email "loopmap@localhost"
 	git -C "$tmp" config gc.auto 0
 	git -C "$tmp" add -A -f
+	# Only the pristine commit has this identity; the developers' own
+	# commits in build/linux use their git identity.
 	GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" GIT_COMMITTER_DATE="2000-01-01T00:00:00Z" \
+		GIT_AUTHOR_NAME="loopmap tree" GIT_AUTHOR_EMAIL="loopmap@localhost" \
+		GIT_COMMITTER_NAME="loopmap tree" GIT_COMMITTER_EMAIL="loopmap@localhost" \
 		git -C "$tmp" commit -q -m "Linux $ver (Debian $SRC_PKG, pristine)"
 	git -C "$tmp" tag "$PRISTINE_TAG"
 	mv "$tmp" "$TREE"
@@ -76,6 +78,10 @@ if [ "${FORCE:-0}" != 1 ]; then
 fi
 
 msg "applying patches/series to build/linux"
+# git am needs a committer; fall back to the tree's own identity.
+if ! g config user.name >/dev/null || ! g config user.email >/dev/null; then
+	export GIT_COMMITTER_NAME="loopmap tree" GIT_COMMITTER_EMAIL="loopmap@localhost"
+fi
 g am --abort >/dev/null 2>&1 || true
 g checkout -q -B loopmap
 g reset -q --hard "$PRISTINE_TAG"

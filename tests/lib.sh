@@ -58,6 +58,7 @@ cleanup_case() {
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
 	losetup -D 2>/dev/null || true
+	echo 1 >/sys/module/loop/parameters/extent_map 2>/dev/null || true
 	rm -rf "$SCRATCH"
 }
 
@@ -127,10 +128,32 @@ cleanup_loops() {
 }
 
 # attach IMAGE [LOSETUP OPTIONS...]: stock losetup; prints the device.
+# An image on the ext2/ext3/ext4 host filesystem must come up in
+# extent-mapped mode (loop/extent_map 1), unless the case sets
+# EXPECT_EXTMAP (0 or 1; empty: no check).
 attach() {
-	local img=$1
+	local img=$1 dev want
 	shift
-	losetup -f --show "$@" "$img"
+	dev=$(losetup -f --show "$@" "$img")
+	case $img in
+	"$HOST"/*) want=${EXPECT_EXTMAP-1} ;;
+	*) want=${EXPECT_EXTMAP-} ;;
+	esac
+	if [ -n "$want" ]; then
+		assert_eq "loop/extent_map of $dev on $img" "$want" \
+			"$(sysfs_loop "$dev" extent_map)" >&2
+	fi
+	echo "$dev"
+}
+
+# extmap_stat DEVICE FIELD: a counter of /sys/kernel/debug/loop/loopN
+extmap_stat() {
+	awk -v f="$2" '$1 == f { print $2 }' "/sys/kernel/debug/loop/${1#/dev/}"
+}
+
+# set_extmap_param 0|1: the loop module parameter extent_map
+set_extmap_param() {
+	echo "$1" >/sys/module/loop/parameters/extent_map
 }
 
 # detach DEVICE: losetup -d; the device must be free afterwards.

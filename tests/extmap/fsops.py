@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""System calls the guest tests need and no packaged tool makes.
+
+    fsops.py flags DEV                 print LOOP_GET_STATUS64 lo_flags
+    fsops.py set-offset DEV OFFSET     LOOP_SET_STATUS64 with a new offset
+    fsops.py change-fd DEV FILE        LOOP_CHANGE_FD to FILE (read-only)
+    fsops.py mmap-write FILE           MAP_SHARED|PROT_WRITE mapping of FILE
+    fsops.py copy-range SRC DST        copy_file_range(2) of 4096 bytes
+    fsops.py clone SRC DST             FICLONE of SRC onto DST
+    fsops.py move-ext FILE DONOR       EXT4_IOC_MOVE_EXT of the first block
+
+Exit status: 0 on success; on failure the errno name is printed and the
+exit status is 1.
+"""
+import errno
+import fcntl
+import mmap
+import os
+import struct
+import sys
+
+LOOP_SET_STATUS64 = 0x4C04
+LOOP_GET_STATUS64 = 0x4C05
+LOOP_CHANGE_FD = 0x4C06
+FICLONE = 0x40049409
+EXT4_IOC_MOVE_EXT = 0xC028660F
+# struct loop_info64: 5 x u64, 4 x u32, 64-byte name, 64-byte crypt name,
+# 32-byte key, 2 x u64 init
+INFO64 = struct.Struct("=QQQQQIIII64s64s32s2Q")
+
+
+def get_status(fd):
+    buf = fcntl.ioctl(fd, LOOP_GET_STATUS64, bytes(INFO64.size))
+    return list(INFO64.unpack(buf))
+
+
+def main(argv):
+    op, args = argv[1], argv[2:]
+    if op == "flags":
+        fd = os.open(args[0], os.O_RDONLY)
+        print(get_status(fd)[8])
+    elif op == "set-offset":
+        fd = os.open(args[0], os.O_RDONLY)
+        info = get_status(fd)
+        info[3] = int(args[1])
+        fcntl.ioctl(fd, LOOP_SET_STATUS64, INFO64.pack(*info))
+    elif op == "change-fd":
+        fd = os.open(args[0], os.O_RDONLY)
+        new = os.open(args[1], os.O_RDONLY)
+        fcntl.ioctl(fd, LOOP_CHANGE_FD, new)
+    elif op == "mmap-write":
+        fd = os.open(args[0], os.O_RDWR)
+        m = mmap.mmap(fd, 4096, mmap.MAP_SHARED,
+                      mmap.PROT_READ | mmap.PROT_WRITE)
+        m[0:1] = b"x"
+        m.close()
+    elif op == "copy-range":
+        src = os.open(args[0], os.O_RDONLY)
+        dst = os.open(args[1], os.O_WRONLY)
+        os.copy_file_range(src, dst, 4096, 0, 0)
+    elif op == "clone":
+        src = os.open(args[0], os.O_RDONLY)
+        dst = os.open(args[1], os.O_WRONLY)
+        fcntl.ioctl(dst, FICLONE, src)
+    elif op == "move-ext":
+        fd = os.open(args[0], os.O_RDWR)
+        donor = os.open(args[1], os.O_RDWR)
+        arg = struct.pack("=IIQQQQ", 0, donor, 0, 0, 1, 0)
+        fcntl.ioctl(fd, EXT4_IOC_MOVE_EXT, arg)
+    else:
+        print("unknown operation " + op, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv))
+    except OSError as e:
+        print(errno.errorcode.get(e.errno, str(e.errno)))
+        sys.exit(1)

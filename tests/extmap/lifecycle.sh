@@ -1,0 +1,98 @@
+#!/bin/bash
+# losetup features on a live extent-mapped device: LOOP_SET_STATUS64 with a
+# new offset, LOOP_SET_CAPACITY after growing the image, LOOP_CHANGE_FD,
+# autoclear, and losetup -d while fio runs.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+FSOPS=$(dirname "$0")/fsops.py
+
+offset_case() {
+	local img=$HOST/disk.img dev
+	full_image "$img" 16
+	printf 'marker-at-1MiB' | dd of="$img" bs=1M seek=1 conv=notrunc,fsync status=none
+	dev=$(attach "$img")
+	dd if="$dev" of=/dev/null bs=1M count=4 iflag=direct status=none # cache maps
+	"$FSOPS" set-offset "$dev" $((1 << 20))
+	assert_eq "loop/offset changed" $((1 << 20)) "$(sysfs_loop "$dev" offset)"
+	assert_eq "still extent-mapped" 1 "$(sysfs_loop "$dev" extent_map)"
+	assert_eq "the device now starts at the marker" marker-at-1MiB \
+		"$(dd if="$dev" bs=512 count=1 iflag=direct status=none | head -c 14)"
+	assert_eq "size follows the offset" $((15 << 20)) "$(blockdev --getsize64 "$dev")"
+	"$FSOPS" set-offset "$dev" 1000
+	assert_eq "an unaligned offset falls back to classic mode" 0 "$(sysfs_loop "$dev" extent_map)"
+	assert "the image is writable again in classic mode" \
+		dd if=/dev/zero of="$img" bs=1 count=1 seek=$((15 << 20)) conv=notrunc status=none
+	"$FSOPS" set-offset "$dev" 0
+	assert_eq "an aligned offset brings extent-mapped mode back" 1 "$(sysfs_loop "$dev" extent_map)"
+	detach "$dev"
+}
+for_each_hostfs "LOOP_SET_STATUS64 offset change on a live device" offset_case
+
+capacity_case() {
+	local img=$HOST/disk.img dev
+	full_image "$img" 16
+	dev=$(attach "$img")
+	dd if="$dev" of=/dev/null bs=1M iflag=direct status=none
+	truncate -s 24M "$img"
+	losetup -c "$dev"
+	assert_eq "LOOP_SET_CAPACITY grew the device" $((24 << 20)) "$(blockdev --getsize64 "$dev")"
+	assert "the new space reads zeros" \
+		cmp -n $((8 << 20)) <(dd if="$dev" bs=1M skip=16 iflag=direct status=none) /dev/zero
+	head -c $((1 << 20)) /dev/urandom >"$SCRATCH/data"
+	dd if="$SCRATCH/data" of="$dev" bs=1M seek=20 oflag=direct status=none
+	assert "writes to the new space read back" \
+		cmp <(dd if="$dev" bs=1M skip=20 count=1 iflag=direct status=none) "$SCRATCH/data"
+	assert_eq "still extent-mapped" 1 "$(sysfs_loop "$dev" extent_map)"
+	detach "$dev"
+}
+for_each_hostfs "truncate -s bigger + losetup -c on a live device" capacity_case
+
+change_fd_case() {
+	local dev
+	full_image "$HOST/a.img" 8
+	dd if=/dev/urandom of="$HOST/b.img" bs=1M count=8 conv=fsync status=none
+	dev=$(attach "$HOST/a.img" --read-only)
+	"$FSOPS" change-fd "$dev" "$HOST/b.img"
+	assert_eq "still extent-mapped" 1 "$(sysfs_loop "$dev" extent_map)"
+	assert "the device now reads the new file" cmp "$dev" "$HOST/b.img"
+	assert "the old file is writable again" \
+		dd if=/dev/zero of="$HOST/a.img" bs=4k count=1 conv=notrunc status=none
+	assert_fails "the new file is not" \
+		dd if=/dev/zero of="$HOST/b.img" bs=4k count=1 conv=notrunc status=none
+	detach "$dev"
+}
+for_each_hostfs "LOOP_CHANGE_FD on a read-only extent-mapped device" change_fd_case
+
+autoclear_case() {
+	local dev
+	full_image "$HOST/disk.img" 16
+	dev=$(attach "$HOST/disk.img")
+	mkfs.ext4 -q "$dev"
+	mkdir -p "$UPPER"
+	mount "$dev" "$UPPER"
+	losetup -d "$dev" # autoclear: the mount keeps it
+	assert_eq "bound while mounted" 1 "$(sysfs_loop "$dev" extent_map)"
+	echo data >"$UPPER/f"
+	umount "$UPPER"
+	assert "autoclear released the device on umount" wait_unbound "$dev"
+	assert "the image is writable again" \
+		dd if=/dev/zero of="$HOST/disk.img" bs=4k count=1 seek=4000 conv=notrunc status=none
+}
+run_case "ext4: autoclear releases an extent-mapped device and its image" \
+	on_hostfs ext4 autoclear_case
+
+detach_busy_case() {
+	local dev fio_pid
+	full_image "$HOST/disk.img" 64
+	dev=$(attach "$HOST/disk.img")
+	fio --name=busy --filename="$dev" --direct=1 --ioengine=libaio --iodepth=16 \
+		--rw=randrw --bs=4k --time_based --runtime=8 --output=/dev/null &
+	fio_pid=$!
+	sleep 3
+	assert "losetup -d while fio runs" losetup -d "$dev"
+	assert "fio ends normally" wait "$fio_pid"
+	assert "the device is released once fio closed it" wait_unbound "$dev"
+	assert "the image is writable again" \
+		dd if=/dev/zero of="$HOST/disk.img" bs=4k count=1 conv=notrunc status=none
+}
+for_each_hostfs "losetup -d while fio runs: released, no oops, no leak" detach_busy_case

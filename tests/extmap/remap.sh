@@ -1,0 +1,59 @@
+#!/bin/bash
+# I/O on an extent-mapped device takes the remap path, and holes behave.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+remap_case() {
+	local dev
+	full_image "$HOST/disk.img" 32
+	dev=$(attach "$HOST/disk.img")
+	head -c $((4 << 20)) /dev/urandom >"$SCRATCH/data"
+	dd if="$SCRATCH/data" of="$dev" bs=64k oflag=direct status=none
+	dd if="$dev" of="$SCRATCH/back" bs=64k count=64 iflag=direct status=none
+	assert "data reads back" cmp "$SCRATCH/data" "$SCRATCH/back"
+	assert "reads took the remap path" [ "$(extmap_stat "$dev" remapped_reads)" -ge 64 ]
+	assert "writes took the remap path" [ "$(extmap_stat "$dev" remapped_writes)" -ge 64 ]
+	assert_eq "no read went through the filesystem" 0 "$(extmap_stat "$dev" classic_reads)"
+	assert_eq "no write went through the filesystem" 0 "$(extmap_stat "$dev" classic_writes)"
+	assert "the image file holds the data" \
+		cmp -n $((4 << 20)) "$SCRATCH/data" "$HOST/disk.img"
+	detach "$dev"
+}
+for_each_hostfs "fully written image: reads and writes are remapped" remap_case
+
+hole_case() {
+	local dev
+	truncate -s 32M "$HOST/disk.img"
+	dd if=/dev/urandom of="$HOST/disk.img" bs=1M count=1 seek=8 conv=notrunc,fsync status=none
+	dev=$(attach "$HOST/disk.img")
+	assert "a hole reads as zeros" cmp -n $((1 << 20)) "$dev" /dev/zero
+	assert "hole reads were zero-filled" [ "$(extmap_stat "$dev" zero_filled)" -ge 1 ]
+	assert "the written MiB reads back" \
+		cmp -n $((1 << 20)) <(dd if="$dev" bs=1M skip=8 count=1 iflag=direct status=none) \
+		<(dd if="$HOST/disk.img" bs=1M skip=8 count=1 status=none)
+	head -c $((1 << 20)) /dev/urandom >"$SCRATCH/data"
+	dd if="$SCRATCH/data" of="$dev" bs=1M seek=2 oflag=direct status=none
+	assert "the write into the hole went through the filesystem" \
+		[ "$(extmap_stat "$dev" classic_writes)" -ge 1 ]
+	local reads
+	reads=$(extmap_stat "$dev" remapped_reads)
+	assert "the filled range reads back" \
+		cmp <(dd if="$dev" bs=1M skip=2 count=1 iflag=direct status=none) "$SCRATCH/data"
+	assert "... through the remap path, the stale hole map dropped" \
+		[ "$(extmap_stat "$dev" remapped_reads)" -gt "$reads" ]
+	local before after
+	if [ "$(cat "/sys/block/${dev#/dev/}/queue/discard_max_bytes")" = 0 ]; then
+		# ext2 has no fallocate, so loop offers no discard on it
+		assert_eq "only ext2 lacks discard" ext2 "$(findmnt -n -o FSTYPE "$HOST")"
+		detach "$dev"
+		return 0
+	fi
+	before=$(stat -c %b "$HOST/disk.img")
+	blkdiscard -o $((8 << 20)) -l $((1 << 20)) "$dev"
+	after=$(stat -c %b "$HOST/disk.img")
+	assert "discard punched the image ($before -> $after blocks)" [ "$after" -lt "$before" ]
+	assert "the discarded range reads zeros" \
+		cmp -n $((1 << 20)) <(dd if="$dev" bs=1M skip=8 count=1 iflag=direct status=none) /dev/zero
+	detach "$dev"
+}
+for_each_hostfs "sparse image: holes read zeros, writes fill them, discard punches" hole_case
