@@ -14,7 +14,7 @@ run_fio() {
 	local dev=$1 name=$2
 	shift 2
 	fio --name=equiv --filename="$dev" --direct=1 --ioengine=psync \
-		--rw=randwrite --bsrange=512-1m --size=40m --io_size=48m \
+		--rw=randwrite --bsrange=512-1m --size=40m --io_size=24m \
 		--randrepeat=1 --randseed=4242 --norandommap "$@" \
 		--output="$SCRATCH/fio-$name.out" >/dev/null
 }
@@ -40,7 +40,7 @@ equivalence_case() {
 	detach "$dev"
 	set_extmap_param 1
 	assert "the two images are byte-identical" cmp "$HOST/a.img" "$HOST/b.img"
-	assert "and differ from the base image" ! cmp -s "$HOST/a.img" "$HOST/base.img"
+	assert_fails "and differ from the base image" cmp -s "$HOST/a.img" "$HOST/base.img"
 
 	dev=$(attach "$HOST/a.img" "${window[@]}")
 	assert "fio verifies on extent-mapped loop" \

@@ -8,6 +8,10 @@
     fsops.py copy-range SRC DST        copy_file_range(2) of 4096 bytes
     fsops.py clone SRC DST             FICLONE of SRC onto DST
     fsops.py move-ext FILE DONOR       EXT4_IOC_MOVE_EXT of the first block
+    fsops.py attacher-writes FILE      attach FILE with LOOP_SET_FD and, with
+                                       the same descriptor still open, try
+                                       pwrite and a hole punch; prints the
+                                       extent_map attribute and both errnos
 
 Exit status: 0 on success; on failure the errno name is printed and the
 exit status is 1.
@@ -22,6 +26,11 @@ import sys
 LOOP_SET_STATUS64 = 0x4C04
 LOOP_GET_STATUS64 = 0x4C05
 LOOP_CHANGE_FD = 0x4C06
+LOOP_SET_FD = 0x4C00
+LOOP_CLR_FD = 0x4C01
+LOOP_CTL_GET_FREE = 0x4C82
+FALLOC_FL_KEEP_SIZE = 1
+FALLOC_FL_PUNCH_HOLE = 2
 FICLONE = 0x40049409
 EXT4_IOC_MOVE_EXT = 0xC028660F
 # struct loop_info64: 5 x u64, 4 x u32, 64-byte name, 64-byte crypt name,
@@ -67,6 +76,30 @@ def main(argv):
         donor = os.open(args[1], os.O_RDWR)
         arg = struct.pack("=IIQQQQ", 0, donor, 0, 0, 1, 0)
         fcntl.ioctl(fd, EXT4_IOC_MOVE_EXT, arg)
+    elif op == "attacher-writes":
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int,
+                                   ctypes.c_longlong, ctypes.c_longlong]
+        ctl = os.open("/dev/loop-control", os.O_RDWR)
+        n = fcntl.ioctl(ctl, LOOP_CTL_GET_FREE)
+        fd = os.open(args[0], os.O_RDWR)
+        dev = os.open("/dev/loop%d" % n, os.O_RDWR)
+        fcntl.ioctl(dev, LOOP_SET_FD, fd)
+        with open("/sys/block/loop%d/loop/extent_map" % n) as f:
+            out = [f.read().strip()]
+        try:
+            os.pwrite(fd, b"x", 0)
+            out.append("write-ok")
+        except OSError as e:
+            out.append(errno.errorcode[e.errno])
+        if libc.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                          0, 1 << 20):
+            out.append(errno.errorcode[ctypes.get_errno()])
+        else:
+            out.append("punch-ok")
+        fcntl.ioctl(dev, LOOP_CLR_FD)
+        print(" ".join(out))
     else:
         print("unknown operation " + op, file=sys.stderr)
         return 2
