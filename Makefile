@@ -2,7 +2,9 @@
 # decide themselves what is out of date, so every target here is phony.
 #
 #   make check [T=filter]   build the test kernel, run the guest tests
-#   make demo               build the release kernel, run the main job
+#   make bench [QUICK=1]    build the release kernel, run tools/loopmap-bench
+#                           (QUICK=1: the main job's short run, <= 5 min)
+#   make demo               the same as make bench QUICK=1
 #   make tree               build/linux: pristine 6.12 + patches/series
 #   make patches            export build/linux's commits to patches/
 #   make kernel             test kernel (debug options) in build/obj-test
@@ -16,6 +18,7 @@
 
 T ?=
 KMAKE ?=
+QUICK ?=
 
 .PHONY: all check demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench clean-runs
 
@@ -43,17 +46,17 @@ check: kernel
 	scripts/check.sh $(T)
 
 demo: kernel-release
-	scripts/demo.sh
+	tools/loopmap-bench/bench.sh --quick
 
 shell: kernel
 	scripts/vm.sh --interactive --timeout 36000 -- \
 		bash -c 'exec setsid -c bash -i </dev/ttyS0 >/dev/ttyS0 2>&1'
 
-bench:
-	@echo "tools/loopmap-bench is not written yet (see its README)"; exit 1
+bench: kernel-release
+	tools/loopmap-bench/bench.sh $(if $(filter-out 0,$(QUICK)),--quick)
 
 lint:
-	shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh .ci/run
+	shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh tools/loopmap-bench/*.sh .ci/run
 
 clean-runs:
 	rm -rf build/runs

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# make bench [QUICK=1]: boot the release kernel, run guest.sh (the same
+# fio workloads on the raw device, dm-linear, fio on the image file,
+# classic loop buffered and --direct-io=on, and loopmap, interleaved and
+# repeated), then aggregate: build/runs/bench-*/ gets fio's JSON, the
+# Markdown report with its ratio tables and targets, and a PNG plot.
+#
+#   bench.sh [--quick] [--publish] [--rounds N] [--runtime S]
+#     --quick     the main job's short run (at most 5 minutes): 1 vCPU,
+#                 ext4, four workloads and the hole first-writes
+#     (default)   the full run (at most 20 minutes): 1 vCPU on ext2,
+#                 ext3-format and ext4, then 2 vCPUs on ext4; six workloads
+#                 and the hole first-writes
+#     --publish   also copy the report and plot to
+#                 tools/loopmap-bench/reports/DATE.{md,png}
+# QUICK=1 in the environment is the same as --quick.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/../../scripts/lib.sh"
+here=$LOOPMAP_TOP/tools/loopmap-bench
+
+quick=${QUICK:-0} publish=0 rounds=3 runtime=1
+[ "$quick" = 0 ] || quick=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1; shift ;;
+	--publish) publish=1; shift ;;
+	--rounds) rounds=$2; shift 2 ;;
+	--runtime) runtime=$2; shift 2 ;;
+	*) die "unknown option $1 (see the header of $0)" ;;
+	esac
+done
+
+all="randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32 read-1m write-1m"
+# Guest runs, one after the other: "vCPUs|host filesystems|workloads".
+if [ "$quick" = 1 ]; then
+	runs=("1|ext4|randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 read-1m")
+	tmo=420
+	tag=bench-quick
+else
+	runs=("1|ext2 ext3 ext4|$all" "2|ext4|$all")
+	tmo=900
+	tag=bench
+fi
+
+out=$BUILD/runs/$tag-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+start=$SECONDS
+for r in "${runs[@]}"; do
+	IFS='|' read -r cpus fs wls <<<"$r"
+	msg "guest with $cpus vCPU: $fs; $wls; $rounds rounds of ${runtime}s jobs"
+	set +e
+	"$LOOPMAP_TOP/scripts/vm.sh" --kernel release --cpus "$cpus" --mem 6G --timeout "$tmo" \
+		--out "$out/cpu$cpus" -- tools/loopmap-bench/guest.sh --fs "$fs" --workloads "$wls" \
+		--holes hole-4k-qd1 --rounds "$rounds" --runtime "$runtime"
+	rc=$?
+	set -e
+	if [ $rc -ne 0 ]; then
+		tail -n 30 "$out/cpu$cpus/output" >&2 || true
+		die "the guest run failed (status $rc); see $out/cpu$cpus"
+	fi
+done
+python3 "$here/report.py" "$out"
+gnuplot -e "dat='$out/plot.dat'; titles='$(cat "$out/plot.titles")'; out='$out/plot.png'" \
+	"$here/plot.gp"
+elapsed=$((SECONDS - start))
+printf '\nWall time of the guest runs and the report: %dm%02ds\n' $((elapsed / 60)) $((elapsed % 60)) \
+	>>"$out/report.md"
+ln -sfn "$(basename "$out")" "$BUILD/runs/last-bench"
+sed -n '/^## Targets/,/^## First writes/p' "$out/report.md" | sed '$d'
+msg "results in $out (report.md, plot.png, results.csv, cpu*/json)"
+msg "wall time ${elapsed}s"
+if [ "$publish" = 1 ]; then
+	day=$(date +%Y-%m-%d)
+	mkdir -p "$here/reports"
+	{
+		cat "$out/report.md"
+		printf '\n![ratios to the raw device](%s.png)\n' "$day"
+	} >"$here/reports/$day.md"
+	cp "$out/plot.png" "$here/reports/$day.png"
+	msg "published $here/reports/$day.md and $day.png"
+fi
