@@ -32,13 +32,14 @@ while [ $# -gt 0 ]; do
 done
 
 all="randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32 read-1m write-1m"
-# Guest runs, one after the other: "vCPUs|host filesystems|workloads".
+# Guest runs, one after the other:
+# "vCPUs|host filesystems|workloads|repeats of the setup-time measurement".
 if [ "$quick" = 1 ]; then
-	runs=("1|ext4|randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 read-1m")
+	runs=("1|ext4|randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 read-1m|3")
 	tmo=420
 	tag=bench-quick
 else
-	runs=("1|ext2 ext3 ext4|$all" "2|ext4|$all")
+	runs=("1|ext2 ext3 ext4|$all|3" "2|ext4|$all|1")
 	tmo=900
 	tag=bench
 fi
@@ -47,14 +48,17 @@ out=$BUILD/runs/$tag-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 start=$SECONDS
 for r in "${runs[@]}"; do
-	IFS='|' read -r cpus fs wls <<<"$r"
+	IFS='|' read -r cpus fs wls setup_reps <<<"$r"
 	msg "guest with $cpus vCPU: $fs; $wls; $rounds rounds of ${runtime}s jobs"
+	# The machine may be shared: the host's load goes into the report.
+	echo "$cpus before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/host-load"
 	set +e
 	"$LOOPMAP_TOP/scripts/vm.sh" --kernel release --cpus "$cpus" --mem 6G --timeout "$tmo" \
 		--out "$out/cpu$cpus" -- tools/loopmap-bench/guest.sh --fs "$fs" --workloads "$wls" \
-		--holes hole-4k-qd1 --rounds "$rounds" --runtime "$runtime"
+		--holes hole-4k-qd1 --rounds "$rounds" --runtime "$runtime" --setup-reps "$setup_reps"
 	rc=$?
 	set -e
+	echo "$cpus after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/host-load"
 	if [ $rc -ne 0 ]; then
 		tail -n 30 "$out/cpu$cpus/output" >&2 || true
 		die "the guest run failed (status $rc); see $out/cpu$cpus"

@@ -21,8 +21,12 @@ do for [i = 1:n] {
 	set title word(titles, i) . ": throughput ÷ raw (higher is better)"
 	set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc "black" front
 	plot for [c = 2:6] dat index (i - 1) using c:xtic(1) title columnheader(c)
-	set title word(titles, i) . ": CPU per I/O ÷ raw (lower is better)"
+	set title word(titles, i) . ": CPU per I/O ÷ raw (lower is better; log scale)"
+	set logscale y
+	set yrange [0.25:*]
 	plot for [c = 7:11] dat index (i - 1) using c:xtic(1) title columnheader(c - 5)
+	unset logscale y
+	set yrange [0:*]
 	unset arrow 1
 }
 unset multiplot

@@ -189,6 +189,14 @@ def main():
                  f"{m['rounds']} interleaved rounds, {m['runtime']} s per job; "
                  f"images {m['size']}, sparse images {m['hole_size']}; "
                  f"workloads {m['workloads']} {m['holes']}")
+    hl = os.path.join(run, "host-load")
+    if os.path.exists(hl):
+        with open(hl) as f:
+            loads = [line.split() for line in f if line.strip()]
+        L.append(f"- host: {os.cpu_count()} CPUs; load average (1, 5, 15 min) "
+                 "before and after each guest run: "
+                 + "; ".join(f"{x[0]} vCPU {x[1]} {' '.join(x[2:])}" for x in loads)
+                 + ". A load above the guest's vCPU count means the machine was shared.")
     L.append("- QEMU TCG (no KVM): the numbers measure CPU cost, not device speed. "
              "Only ratios between devices of the same round mean anything; each "
              "ratio is the median over the rounds, with its range (min-max).")
