@@ -227,3 +227,18 @@ sysfs_loop() {
 full_image() {
 	dd if=/dev/zero of="$1" bs=1M count="$2" status=none conv=fsync
 }
+
+# A pattern that no test writes: free blocks of a host filesystem are
+# filled with it (mark_free_space SIZE) before a sparse image is made, so
+# that a block handed to the image without its data shows it (no_marker).
+MARKER='LOOPMAP-STALE!!'
+mark_free_space() {
+	yes "$MARKER" 2>/dev/null | head -c "$1" >"$HOST/marker" || true
+	sync
+	rm "$HOST/marker"
+	sync
+}
+
+no_marker() {
+	! grep -q -a -F "$MARKER" "$1"
+}
