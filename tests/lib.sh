@@ -229,11 +229,17 @@ full_image() {
 }
 
 # A pattern that no test writes: free blocks of a host filesystem are
-# filled with it (mark_free_space SIZE) before a sparse image is made, so
-# that a block handed to the image without its data shows it (no_marker).
+# filled with it (mark_free_space SIZE_MIB, or until it is full without
+# SIZE_MIB) before a sparse image is made, so that a block handed to the
+# image without its data shows it (no_marker).  O_DIRECT: the page cache
+# would make this the slowest part of a test.
 MARKER='LOOPMAP-STALE!!'
 mark_free_space() {
-	yes "$MARKER" 2>/dev/null | head -c "$1" >"$HOST/marker" || true
+	local mib=${1:-}
+	yes "$MARKER" 2>/dev/null | head -c $((1 << 20)) >"$SCRATCH/marker.1m" || true
+	# shellcheck disable=SC2034 # i only counts
+	for i in $(seq "${mib:-100000}"); do cat "$SCRATCH/marker.1m" || break; done 2>/dev/null |
+		dd of="$HOST/marker" bs=1M iflag=fullblock oflag=direct status=none 2>/dev/null || true
 	sync
 	rm "$HOST/marker"
 	sync

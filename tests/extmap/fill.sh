@@ -4,6 +4,7 @@
 # (a "fill") and zeros the parts of them the write does not cover.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+HOSTFS_SIZE=512M
 
 # fio_fill DEV ARGS...: seeded random writes of 512 B to 256 KiB, then
 # read back and checked (crc32c).
@@ -11,15 +12,15 @@ fio_fill() {
 	local dev=$1
 	shift
 	fio --name=fill --filename="$dev" --rw=randwrite --bsrange=512-256k \
-		--size=48M --ioengine=libaio --iodepth=16 --direct=1 \
+		--size=32M --ioengine=libaio --iodepth=16 --direct=1 \
 		--randseed=4242 --verify=crc32c --verify_fatal=1 "$@" \
 		--output="$SCRATCH/fio.log" || { cat "$SCRATCH/fio.log" >&2; return 1; }
 }
 
 fio_case() {
 	local dev
-	mark_free_space 256M
-	truncate -s 64M "$HOST/disk.img"
+	mark_free_space 96
+	truncate -s 48M "$HOST/disk.img"
 	dev=$(attach "$HOST/disk.img")
 	assert "fio random writes into holes verify" fio_fill "$dev"
 	assert "the writes filled holes ($(extmap_stat "$dev" fills) fills)" \
@@ -29,15 +30,15 @@ fio_case() {
 	assert "the data is still there after reattach" fio_fill "$dev" --verify_only
 	detach "$dev"
 	assert "no byte of the image shows the marker" no_marker "$HOST/disk.img"
-	assert "the image is still sparse" [ "$(du -k "$HOST/disk.img" | cut -f1)" -lt 60000 ]
+	assert "the image is still sparse" [ "$(du -k "$HOST/disk.img" | cut -f1)" -lt 40000 ]
 }
 for_each_hostfs "sparse image: fio random writes (512 B - 256 KiB) fill holes and verify" fio_case
 
 unwritten_case() {
 	local dev
 	[ "$(findmnt -n -o FSTYPE "$HOST")" = ext4 ] || return 0
-	mark_free_space 256M
-	fallocate -l 64M "$HOST/disk.img"
+	mark_free_space 96
+	fallocate -l 48M "$HOST/disk.img"
 	dev=$(attach "$HOST/disk.img")
 	assert "fio random writes into unwritten extents verify" fio_fill "$dev"
 	assert "the writes were fills" [ "$(extmap_stat "$dev" fills)" -ge 100 ]
@@ -52,7 +53,7 @@ HOSTFS_LIST=ext4 for_each_hostfs "fallocated image: writes convert unwritten ext
 
 subblock_case() {
 	local dev
-	mark_free_space 128M
+	mark_free_space 32
 	truncate -s 16M "$HOST/disk.img"
 	touch -d 2020-01-01 "$HOST/disk.img"
 	dev=$(attach "$HOST/disk.img")

@@ -4,12 +4,12 @@
 # Checks the previous round (ROUND - 1, whose last acknowledged batch was
 # ACKED, -1 for none) on /dev/vda: the host filesystem must be clean under
 # e2fsck (ext2: after e2fsck -y; ext3/ext4: after journal replay) and
-# tests/crash/crashio.py check must pass.  Then, unless check-only, fills
+# tests/host/crash/crashio.py check must pass.  Then, unless check-only, fills
 # the free space with the marker, makes a fresh sparse image, attaches it
 # and writes into its holes until the host kills the guest.
 set -euo pipefail
 # shellcheck source=tests/lib.sh
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../../lib.sh"
 
 fs=$1 round=$2 acked=$3 mode=${4:-}
 disk=/dev/vda
@@ -48,9 +48,7 @@ else
 fi
 
 # Every free block holds the marker when the image is made.
-yes "$MARKER" 2>/dev/null >"$HOST/marker" || true
-sync
-rm "$HOST/marker"
+SCRATCH=/tmp mark_free_space ""
 truncate -s 32M "$HOST/disk.img"
 sync
 dev=$(losetup -f --show "$HOST/disk.img")
