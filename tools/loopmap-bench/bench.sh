@@ -46,6 +46,14 @@ fi
 
 out=$BUILD/runs/$tag-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
+# Which kernel: the bzImage's build time and the series it was built from
+# may differ from the repository's HEAD (the kernel is built separately).
+kernel=$BUILD/obj-release/arch/x86/boot/bzImage
+{
+	echo "bzimage_mtime=$(date -u -r "$kernel" '+%Y-%m-%d %H:%M:%S UTC')"
+	echo "head=$(git -C "$LOOPMAP_TOP" log -1 --format='%h %cd' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null || echo unknown)"
+	echo "patches=$(git -C "$LOOPMAP_TOP" log -1 --format='%h %cd' --date=format:'%Y-%m-%d %H:%M' -- patches 2>/dev/null || echo unknown)"
+} >"$out/host-info"
 start=$SECONDS
 for r in "${runs[@]}"; do
 	IFS='|' read -r cpus fs wls setup_reps <<<"$r"

@@ -64,6 +64,7 @@ anchor=/dev/ram0
 
 {
 	echo "kernel=$(uname -r)"
+	echo "version=$(cat /proc/version)"
 	echo "cpus=$(nproc)"
 	echo "mem_kb=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)"
 	echo "fs=$fslist"
@@ -220,6 +221,13 @@ for round in $(seq 1 "$rounds"); do
 	} >"$jf"
 	log "round $round: $(grep -c '^\[' "$jf") jobs"
 	(cd "$work/stat" && fio --output-format=json --output="$out/json/round-$round.json" "$jf")
+	if [ "$have_loopmap" = 1 ]; then
+		for fs in $fslist; do
+			printf 'round %s %s sparse image ' "$round" "$fs"
+			tr '\n' ' ' <"/sys/kernel/debug/loop/${holeof[$fs.loopmap]#/dev/}"
+			echo
+		done >>"$out/loopmap-counters"
+	fi
 	for fs in $fslist; do
 		for dev in $hole_devices; do
 			[ "$dev" = file ] || losetup -d "${holeof[$fs.$dev]}"

@@ -184,6 +184,19 @@ def main():
     L.append(f"# loopmap benchmark, {os.path.basename(os.path.normpath(run))}")
     L.append("")
     L.append(f"- kernel (uname -r in the guest): {', '.join(kernels)}; {m0['fio']}")
+    versions = sorted({m.get("version", "") for m in metas} - {""})
+    if versions:
+        L.append(f"- /proc/version: {'; '.join(versions)}")
+    hi = os.path.join(run, "host-info")
+    if os.path.exists(hi):
+        info = {}
+        with open(hi) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                info[k] = v
+        L.append(f"- bzImage built {info.get('bzimage_mtime')}; repository HEAD at the "
+                 f"start {info.get('head')}; last change to patches/ {info.get('patches')} "
+                 "(a patches/ change after the bzImage was built is not in the measured kernel)")
     for m in metas:
         L.append(f"- guest with {m['cpus']} vCPU: host filesystems {m['fs']}; "
                  f"{m['rounds']} interleaved rounds, {m['runtime']} s per job; "
