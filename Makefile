@@ -2,6 +2,8 @@
 # decide themselves what is out of date, so every target here is phony.
 #
 #   make check [T=filter]   build the test kernel, run the guest tests
+#   make stress             crash tests of hole fills, 50 rounds per host fs,
+#                           on the release kernel (CRASH_ROUNDS=N)
 #   make bench [QUICK=1]    build the release kernel, run tools/loopmap-bench
 #                           (QUICK=1: the main job's short run, <= 5 min)
 #   make demo               the same as make bench QUICK=1
@@ -20,7 +22,7 @@ T ?=
 KMAKE ?=
 QUICK ?=
 
-.PHONY: all check demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench clean-runs
+.PHONY: all check stress demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench clean-runs
 
 all: check
 
@@ -45,6 +47,10 @@ kernel-btrfs: tree
 check: kernel
 	scripts/check.sh $(T)
 
+# CRASH_ROUNDS=N changes the number of rounds per host filesystem.
+stress: kernel-release
+	CRASH_KERNEL=release CRASH_ROUNDS=$${CRASH_ROUNDS:-50} scripts/check.sh host/crash
+
 demo: kernel-release
 	tools/loopmap-bench/bench.sh --quick
 
@@ -56,7 +62,7 @@ bench: kernel-release
 	tools/loopmap-bench/bench.sh $(if $(filter-out 0,$(QUICK)),--quick)
 
 lint:
-	shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh tools/loopmap-bench/*.sh .ci/run
+	shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh tests/*/*/*.sh tools/loopmap-bench/*.sh .ci/run
 
 clean-runs:
 	rm -rf build/runs
