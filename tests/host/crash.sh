@@ -13,9 +13,9 @@
 . "$(dirname "$0")/../lib.sh"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-runs=$top/build/runs/host-crash
 ROUNDS=${CRASH_ROUNDS:-2}
 KERNEL=${CRASH_KERNEL:-test}
+runs=$top/build/runs/host-crash-$KERNEL
 # What counts as a kernel report in a crash guest's log, after init starts
 # (the boot banner names lockdep and kmemleak harmlessly).
 report_re='WARNING:|BUG:|Oops|general protection fault|Kernel panic|KASAN:|suspected memory leak|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|blocked for more than|soft lockup|UBSAN|Call Trace:'
@@ -29,7 +29,7 @@ boot() {
 	rm -rf "$out"
 	mkdir -p "$out"
 	"$top/scripts/vm.sh" --kernel "$KERNEL" --cpus 2 --mem 2G --timeout 900 --out "$out" \
-		"${fresh[@]}" --disk "crash-$fs:160M" -- \
+		"${fresh[@]}" --disk "crash-$KERNEL-$fs:160M" -- \
 		tests/host/crash/guest.sh "$fs" "$round" "$prev" "$mode" >/dev/null 2>&1 &
 	pid=$!
 	acked=-1
@@ -65,5 +65,5 @@ for fs in ext2 ext3 ext4; do
 		echo "# $fs: round $round killed after batch $acked"
 	done
 	boot "$fs" $((ROUNDS + 1)) "$acked" check-only
-	rm -f "$top/build/disks/crash-$fs.img"
+	rm -f "$top/build/disks/crash-$KERNEL-$fs.img"
 done

@@ -175,6 +175,18 @@ job() {
 	grep -v -e '^[;#]' -e '^\[' -e '^$' "$here/jobs/$2.fio"
 }
 
+# counters ROUND WHAT: each filesystem's loopmap counters, one line each;
+# WHAT "sparse image " for the hole-write devices, "" for the others.
+counters() {
+	local fs dev
+	for fs in $fslist; do
+		if [ -n "$2" ]; then dev=${holeof[$fs.loopmap]}; else dev=${devof[$fs.loopmap]}; fi
+		printf 'round %s %s %s' "$1" "$fs" "$2"
+		tr '\n' ' ' <"/sys/kernel/debug/loop/${dev#/dev/}"
+		echo
+	done >>"$out/loopmap-counters"
+}
+
 for round in $(seq 1 "$rounds"); do
 	# Fresh sparse images for the first writes into holes.
 	declare -A holeof=()
@@ -221,26 +233,14 @@ for round in $(seq 1 "$rounds"); do
 	} >"$jf"
 	log "round $round: $(grep -c '^\[' "$jf") jobs"
 	(cd "$work/stat" && fio --output-format=json --output="$out/json/round-$round.json" "$jf")
-	if [ "$have_loopmap" = 1 ]; then
-		for fs in $fslist; do
-			printf 'round %s %s sparse image ' "$round" "$fs"
-			tr '\n' ' ' <"/sys/kernel/debug/loop/${holeof[$fs.loopmap]#/dev/}"
-			echo
-		done >>"$out/loopmap-counters"
-	fi
+	[ "$have_loopmap" = 1 ] && counters "$round" "sparse image "
 	for fs in $fslist; do
 		for dev in $hole_devices; do
 			[ "$dev" = file ] || losetup -d "${holeof[$fs.$dev]}"
 			rm -f "/mnt/$fs/hole-$dev.img"
 		done
 	done
-	if [ "$have_loopmap" = 1 ]; then
-		for fs in $fslist; do
-			printf 'round %s %s ' "$round" "$fs"
-			tr '\n' ' ' <"/sys/kernel/debug/loop/${devof[$fs.loopmap]#/dev/}"
-			echo
-		done >>"$out/loopmap-counters"
-	fi
+	[ "$have_loopmap" = 1 ] && counters "$round" ""
 done
 mkdir -p "$out/stat"
 cp "$work"/stat/*.txt "$out/stat/"
