@@ -93,7 +93,14 @@ detach_busy_case() {
 	fio --name=busy --filename="$dev" --direct=1 --ioengine=libaio --iodepth=16 \
 		--rw=randrw --bs=4k --time_based --runtime=8 --output=/dev/null &
 	fio_pid=$!
-	sleep 3
+	# fio has the device open once its I/O shows in the counters; a
+	# loaded machine can take seconds to get there
+	local _
+	for _ in $(seq 600); do
+		[ "$(extmap_stat "$dev" remapped_reads)" -gt 0 ] && break
+		sleep 0.1
+	done
+	assert "fio is doing I/O" [ "$(extmap_stat "$dev" remapped_reads)" -gt 0 ]
 	assert "losetup -d while fio runs" losetup -d "$dev"
 	assert "fio ends normally" wait "$fio_pid"
 	assert "the device is released once fio closed it" wait_unbound "$dev"
