@@ -64,7 +64,7 @@ guest() {
 	local name=$1 cpus=$2
 	shift 2
 	"$LOOPMAP_TOP/scripts/vm.sh" --kernel test --cpus "$cpus" --mem "${CHECK_MEM:-3G}" \
-		--timeout "${CHECK_TIMEOUT:-3000}" --out "$out/$name" -- tests/run.sh "$@" \
+		--timeout "${CHECK_TIMEOUT:-3600}" --out "$out/$name" -- tests/run.sh "$@" \
 		>"$out/$name.vm.log" 2>&1
 	echo $? >"$out/$name.rc"
 }
