@@ -61,12 +61,12 @@ fi
 
 # guest NAME VCPUS FILTERS...: one guest run of tests/run.sh into $out/NAME
 guest() {
-	local name=$1 cpus=$2
+	local name=$1 cpus=$2 rc=0
 	shift 2
 	"$LOOPMAP_TOP/scripts/vm.sh" --kernel test --cpus "$cpus" --mem "${CHECK_MEM:-3G}" \
 		--timeout "${CHECK_TIMEOUT:-3600}" --out "$out/$name" -- tests/run.sh "$@" \
-		>"$out/$name.vm.log" 2>&1
-	echo $? >"$out/$name.rc"
+		>"$out/$name.vm.log" 2>&1 || rc=$?
+	echo "$rc" >"$out/$name.rc"
 }
 
 # host_tests: run each host test, its TAP lines into $out/host-*.log
@@ -98,7 +98,8 @@ for p in "${pids[@]}"; do wait "$p" || true; done
 
 # Merge: number the guests' lines in one sequence.
 for g in "${groups[@]}"; do
-	rc=$(cat "$out/$g.rc")
+	rc=$(cat "$out/$g.rc" 2>/dev/null || echo 125)
+	mkdir -p "$out/$g" && touch "$out/$g/tap"
 	summary=0
 	while IFS= read -r line; do
 		case $line in
@@ -122,14 +123,15 @@ for g in "${groups[@]}"; do
 		n=$((n + 1)); failed=$((failed + 1))
 		echo "not ok $n - guest run $g ended with status $rc; see $out/$g/output"
 	fi
-done | tee -a "$out/tap"
+done | tee -a "$out/tap" || true
 passed=$(grep -c '^ok ' "$out/tap" || true)
 failed=$(grep -c '^not ok ' "$out/tap" || true)
 n=$((passed + failed))
 
 for id in "${host_tests[@]}"; do
 	echo "# $id"
-	rc=$(cat "$out/host-${id#host/}.rc")
+	rc=$(cat "$out/host-${id#host/}.rc" 2>/dev/null || echo 1)
+	touch "$out/host-${id#host/}.log"
 	while IFS= read -r line; do
 		case $line in
 		"ok - "*) n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $id: ${line#ok - }" ;;
@@ -141,7 +143,7 @@ for id in "${host_tests[@]}"; do
 		n=$((n + 1)); failed=$((failed + 1))
 		echo "not ok $n - $id: exited with status $rc"
 	fi
-done | tee -a "$out/tap"
+done | tee -a "$out/tap" || true
 passed=$(grep -c '^ok ' "$out/tap" || true)
 failed=$(grep -c '^not ok ' "$out/tap" || true)
 
