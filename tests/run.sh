@@ -11,7 +11,7 @@
 # and one line "N passed, N failed", and exits non-zero on any failure.
 #
 # Results go to $LOOPMAP_OUT: tap (the lines above), logs/SUITE/NAME.log,
-# kmsg (the whole kernel log).  TEST_TIMEOUT (900) limits each test;
+# kmsg (the whole kernel log).  TEST_TIMEOUT (1500) limits each test;
 # LOOPMAP_TESTS_DIR, LOOPMAP_KMEMLEAK=0 and LOOPMAP_SCAN_USER=1 exist for
 # the runner's own self-test (tests/harness/runner.sh).
 set -uo pipefail
@@ -20,7 +20,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 tests_dir=${LOOPMAP_TESTS_DIR:-$top/tests}
 out=${LOOPMAP_OUT:-/tmp/loopmap-out}
 tap=$out/tap
-timeout_s=${TEST_TIMEOUT:-900}
+timeout_s=${TEST_TIMEOUT:-1500}
 mkdir -p "$out/logs"
 : >"$tap"
 
