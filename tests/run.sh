@@ -52,7 +52,9 @@ mark() { # WORD ID: write a marker into the kernel log, wait until it is in $kms
 # What counts as a kernel report.  "Call Trace:" catches every stack dump.
 scan_re='^kern'
 [ "${LOOPMAP_SCAN_USER:-0}" = 1 ] && scan_re='^(kern|user)'
-report_re='WARNING:|BUG:|Oops|general protection fault|Kernel panic|KASAN|kmemleak|lockdep|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|blocked for more than|soft lockup|hard LOCKUP|list_add corruption|list_del corruption|UBSAN|Call Trace:'
+# shellcheck source=tests/kernel-reports.sh
+. "$top/tests/kernel-reports.sh"
+report_re=$LOOPMAP_REPORT_RE
 
 kmemleak=/sys/kernel/debug/kmemleak
 have_kmemleak=0

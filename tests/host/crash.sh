@@ -16,9 +16,11 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ROUNDS=${CRASH_ROUNDS:-2}
 KERNEL=${CRASH_KERNEL:-test}
 runs=$top/build/runs/host-crash-$KERNEL
-# What counts as a kernel report in a crash guest's log, after init starts
-# (the boot banner names lockdep and kmemleak harmlessly).
-report_re='WARNING:|BUG:|Oops|general protection fault|Kernel panic|KASAN:|suspected memory leak|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|blocked for more than|soft lockup|UBSAN|Call Trace:'
+# Kernel reports in a crash guest's log count after init starts: the boot
+# banner names lockdep and kmemleak harmlessly.
+# shellcheck source=tests/kernel-reports.sh
+. "$top/tests/kernel-reports.sh"
+report_re=$LOOPMAP_REPORT_RE
 
 # boot FS ROUND ACKED [check-only]: one guest; kills it once batch
 # TARGET is acknowledged.  Sets $acked to the last acknowledged batch.
