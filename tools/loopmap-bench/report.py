@@ -61,6 +61,12 @@ def fmt(x, nd=2):
     return f"{x:.{nd}f}"
 
 
+
+def latencies(c, wl, d):
+    """The p50 and p99 cells (µs, medians over the rounds) of a table row."""
+    return (f"{fmt(med(c.vals(wl, d, 'p50_us')), 1)} | "
+            f"{fmt(med(c.vals(wl, d, 'p99_us')), 1)}")
+
 def spread(xs, nd=2):
     if not xs:
         return "n/a"
@@ -320,9 +326,7 @@ def main():
                 if not c.vals(wl, d):
                     continue
                 L.append(f"| {c.name} | {LABEL[d]} | {spread(c.vals(wl, d), 0)} | "
-                         f"{fmt(med(c.ratios(wl, d, 'loop-dio')))} | "
-                         f"{fmt(med(c.vals(wl, d, 'p50_us')), 1)} | "
-                         f"{fmt(med(c.vals(wl, d, 'p99_us')), 1)} | "
+                         f"{fmt(med(c.ratios(wl, d, 'loop-dio')))} | {latencies(c, wl, d)} | "
                          f"{fmt(med(c.vals(wl, d, 'cpu_us_per_io')), 1)} |")
     L.append("")
 
@@ -360,9 +364,7 @@ def main():
                 if not c.vals(wl, d):
                     continue
                 L.append(f"| {c.name} | {wl} ({unit(wl)}) | {LABEL[d]} | "
-                         f"{spread(c.vals(wl, d), 0)} | "
-                         f"{fmt(med(c.vals(wl, d, 'p50_us')), 1)} | "
-                         f"{fmt(med(c.vals(wl, d, 'p99_us')), 1)} | "
+                         f"{spread(c.vals(wl, d), 0)} | {latencies(c, wl, d)} | "
                          f"{spread(c.vals(wl, d, 'cpu_us_per_io'), 1)} |")
     L.append("")
     L.append("## Notes")
