@@ -49,7 +49,8 @@ check: kernel
 
 # CRASH_ROUNDS=N changes the number of rounds per host filesystem.
 stress: kernel-release
-	CRASH_KERNEL=release CRASH_ROUNDS=$${CRASH_ROUNDS:-50} scripts/check.sh host/crash
+	CRASH_KERNEL=release CRASH_ROUNDS=$${CRASH_ROUNDS:-50} \
+		CRASH_PARALLEL=$${CRASH_PARALLEL:-1} scripts/check.sh host/crash
 
 demo: kernel-release
 	tools/loopmap-bench/bench.sh --quick

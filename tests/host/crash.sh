@@ -8,12 +8,15 @@
 #
 # CRASH_ROUNDS rounds per filesystem (default 2; make stress runs 50).
 # Each round kills the guest after a different number of acknowledged
-# batches, one boot per round plus one to check the last.
+# batches, one boot per round plus one to check the last.  CRASH_FS
+# picks the filesystems (default "ext2 ext3 ext4"); CRASH_PARALLEL=1 runs
+# them side by side, one guest each (make stress does).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ROUNDS=${CRASH_ROUNDS:-2}
+FSES=${CRASH_FS:-ext2 ext3 ext4}
 KERNEL=${CRASH_KERNEL:-test}
 runs=$top/build/runs/host-crash-$KERNEL
 # Kernel reports in a crash guest's log count after init starts: the boot
@@ -60,7 +63,9 @@ boot() {
 	fi
 }
 
-for fs in ext2 ext3 ext4; do
+# rounds FS: all rounds on one host filesystem, then the last check
+rounds() {
+	local fs=$1 round
 	acked=-1
 	for round in $(seq "$ROUNDS"); do
 		boot "$fs" "$round" "$acked"
@@ -68,4 +73,17 @@ for fs in ext2 ext3 ext4; do
 	done
 	boot "$fs" $((ROUNDS + 1)) "$acked" check-only
 	rm -f "$top/build/disks/crash-$KERNEL-$fs.img"
-done
+}
+
+if [ "${CRASH_PARALLEL:-0}" = 1 ]; then
+	pids=()
+	for fs in $FSES; do
+		rounds "$fs" &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+else
+	for fs in $FSES; do
+		rounds "$fs"
+	done
+fi
