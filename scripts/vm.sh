@@ -17,8 +17,9 @@
 # The guest's root is the host's / shared read-only over virtio-9p, so the
 # command runs with the host's Debian tools; it starts in the repository's
 # top directory with a tmpfs /tmp and $LOOPMAP_OUT, a writable 9p share
-# for results.  Its standard output and error go to $out/output, its exit
-# status to $out/status.  The kernel log is in $out/console.log.
+# for results.  Host variables named TEST_* (the tests' knobs, such as
+# TEST_TIMEOUT) are exported to it.  Its standard output and error go to
+# $out/output, its exit status to $out/status.  The kernel log is in $out/console.log.
 #
 # vm.sh exits with the command's status; 124 when the guest hit the time
 # limit, 125 when the guest died (panic) before the command finished.
@@ -59,6 +60,9 @@ rm -f "$out/status" "$out/output" "$out/console.log"
 {
 	printf 'cd %q\n' "$LOOPMAP_TOP"
 	printf 'export LOOPMAP_KERNEL=%q\n' "$kind"
+	for v in $(compgen -e | grep -E '^TEST_[A-Z0-9_]+$' || true); do
+		printf 'export %s=%q\n' "$v" "${!v}"
+	done
 	printf '%q ' "$@"
 	printf '\n'
 } >"$out/job"
