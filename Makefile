@@ -2,8 +2,10 @@
 # decide themselves what is out of date, so every target here is phony.
 #
 #   make check [T=filter]   build the test kernel, run the guest tests
-#   make stress             crash tests of hole fills, 50 rounds per host fs,
-#                           on the release kernel (CRASH_ROUNDS=N)
+#   make stress             crash tests of hole fills: extmap/replay with 30
+#                           batches per host fs (TEST_REPLAY_BATCHES=N), then
+#                           50 SIGKILL rounds per host fs on the release
+#                           kernel (CRASH_ROUNDS=N)
 #   make bench [QUICK=1]    build the release kernel, run tools/loopmap-bench
 #                           (QUICK=1: the main job's short run, <= 5 min)
 #   make demo               the same as make bench QUICK=1
@@ -48,9 +50,10 @@ check: kernel
 	scripts/check.sh $(T)
 
 # CRASH_ROUNDS=N changes the number of rounds per host filesystem.
-stress: kernel-release
-	CRASH_KERNEL=release CRASH_ROUNDS=$${CRASH_ROUNDS:-50} \
-		CRASH_PARALLEL=$${CRASH_PARALLEL:-1} scripts/check.sh host/crash
+stress: kernel kernel-release
+	TEST_REPLAY_BATCHES=$${TEST_REPLAY_BATCHES:-30} CRASH_KERNEL=release \
+		CRASH_ROUNDS=$${CRASH_ROUNDS:-50} CRASH_PARALLEL=$${CRASH_PARALLEL:-1} \
+		scripts/check.sh extmap/replay host/crash
 
 demo: kernel-release
 	tools/loopmap-bench/bench.sh --quick

@@ -40,18 +40,18 @@ passed=0 failed=0 n=0
 
 # The guest tests run in two guests side by side, one vCPU each: most of
 # their time is one process at a time under TCG, so two guests nearly
-# halve the wall time on two cores.  "a" runs the baseline suite, then
-# the host tests run; "b" runs everything else.  CHECK_GUESTS=1 runs one
-# guest with CHECK_CPUS vCPUs, as before.
+# halve the wall time on two cores.  "a" runs the baseline suite and
+# extmap/replay, then the host tests run; "b" runs everything else.
+# CHECK_GUESTS=1 runs one guest with CHECK_CPUS vCPUs, as before.
 groups=()
 if [ "$run_guest" = 1 ]; then
 	if [ "${CHECK_GUESTS:-2}" -ge 2 ] && [ ${#guest_filters[@]} -eq 0 ]; then
 		groups=(a b)
-		filters_a=(baseline)
+		filters_a=(baseline extmap/replay)
 		filters_b=()
-		for d in "$LOOPMAP_TOP"/tests/*/; do
-			d=$(basename "$d")
-			case $d in baseline | host) ;; *) filters_b+=("$d/") ;; esac
+		for t in "$LOOPMAP_TOP"/tests/*/*.sh; do
+			t=${t#"$LOOPMAP_TOP"/tests/}
+			case $t in baseline/* | host/* | extmap/replay.sh) ;; *) filters_b+=("${t%.sh}") ;; esac
 		done
 	else
 		groups=(a)

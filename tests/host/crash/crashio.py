@@ -7,7 +7,11 @@ crashio.py write DEVICE ROUND BATCHES
     third block gets one 512-byte sector, the others the whole block.
     Even batches end with fsync() (a flush), odd ones are written with
     O_DSYNC (FUA).  After each batch it prints "ack ROUND B": from then on
-    the batch must survive a crash.
+    the batch must survive a crash.  With CRASHIO_MARK=NAME in the
+    environment it then logs the mark "ack-B" on the dm-log-writes device
+    NAME (tests/extmap/replay.sh).  CRASHIO_NOSYNC=1 leaves out the
+    flushes and FUA, for a control run whose "acknowledged" batches are
+    not durable.
 crashio.py check IMAGE ROUND ACKED
     After the crash: every block of batches 0..ACKED holds its data, every
     other planned block holds, per sector, zeros or its data, every other
@@ -16,6 +20,7 @@ crashio.py check IMAGE ROUND ACKED
 import mmap
 import os
 import random
+import subprocess
 import sys
 
 BLK = 4096
@@ -54,16 +59,20 @@ def write(dev, rnd, batches):
     fd = os.open(dev, os.O_RDWR | os.O_DIRECT)
     fua = os.open(dev, os.O_RDWR | os.O_DIRECT | os.O_DSYNC)
     nblocks = os.lseek(fd, 0, os.SEEK_END) // BLK
+    sync = os.environ.get("CRASHIO_NOSYNC") != "1"
     for b, blocks in enumerate(plan(nblocks, rnd, batches)):
-        out = fua if b % 2 else fd
+        out = fua if b % 2 and sync else fd
         for idx in blocks:
             off, data = piece(rnd, idx)
             buf = mmap.mmap(-1, len(data))
             buf[:] = data
             os.pwritev(out, [buf], idx * BLK + off)
-        if not b % 2:
+        if not b % 2 and sync:
             os.fsync(fd)
         print("ack %d %d" % (rnd, b), flush=True)
+        if os.environ.get("CRASHIO_MARK"):
+            subprocess.run(["dmsetup", "message", os.environ["CRASHIO_MARK"], "0",
+                            "mark", "ack-%d" % b], check=True)
     return 0
 
 
