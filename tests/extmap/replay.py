@@ -143,13 +143,15 @@ def main():
         shutil.copyfile(disk, image)
         bad = check_point(fs, image, batches, mnt, acked)
         os.unlink(image)
-        print("point %d: log entry %d (%s), batches 0-%d acknowledged: %s"
-              % (n + 1, end, what, acked, "ok" if bad is None else "FAILED"),
-              flush=True)
+        print("point %d: log entry %d (%s), %s acknowledged: %s"
+              % (n + 1, end, what, "batches 0-%d" % acked if acked >= 0 else "no batch",
+                 "ok" if bad is None else "FAILED"), flush=True)
         if bad is not None:
             print(bad)
             return 1
-    print("%d crash points checked, %d log entries" % (len(todo), len(log_entries)))
+    print("%d crash points checked, %d log entries (%d flush or FUA)"
+          % (len(todo), len(log_entries),
+             sum(1 for e in log_entries if e[2] & (FLUSH | FUA))))
     return 0
 
 

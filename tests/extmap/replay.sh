@@ -12,14 +12,14 @@
 # acknowledged block holds its data, unacknowledged blocks hold zeros or
 # their data, no byte shows the marker the free space held.
 #
-# TEST_REPLAY_BATCHES batches per filesystem (default 8: about 16 crash
+# TEST_REPLAY_BATCHES batches per filesystem (default 4: about 9 crash
 # points; make stress runs 30).  Each point's result goes to
 # $LOOPMAP_OUT/replay-FS.txt.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 HOSTFS_SIZE=64M
 LOGDEV=${LOGDEV:-/dev/ram1}
-BATCHES=${TEST_REPLAY_BATCHES:-8}
+BATCHES=${TEST_REPLAY_BATCHES:-4}
 crashio=$(dirname "$0")/../host/crash/crashio.py
 replay=$(dirname "$0")/replay.py
 LW=loopmap-lw
