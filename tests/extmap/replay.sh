@@ -70,7 +70,7 @@ replay_case() {
 	# the host device itself, as the run left it, is clean too
 	mount -t "$fs" "$HOSTDEV" "$HOST"
 }
-for_each_hostfs "crash at $((BATCHES * 2)) flush points replayed from dm-log-writes: acknowledged fills intact, no marker, e2fsck clean" \
+for_each_hostfs "at least $((BATCHES * 2)) crash points replayed from dm-log-writes: acknowledged fills intact, no marker, e2fsck clean" \
 	replay_case
 
 # The control: the same workload without its flushes and FUA.  Its writes
