@@ -19,7 +19,8 @@
 # top directory with a tmpfs /tmp and $LOOPMAP_OUT, a writable 9p share
 # for results.  Host variables named TEST_* (the tests' knobs, such as
 # TEST_TIMEOUT) are exported to it.  Its standard output and error go to
-# $out/output, its exit status to $out/status.  The kernel log is in $out/console.log.
+# $out/output, its exit status to $out/status.  The kernel log is in
+# $out/console.log.
 #
 # vm.sh exits with the command's status; 124 when the guest hit the time
 # limit, 125 when the guest died (panic) before the command finished.

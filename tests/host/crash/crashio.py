@@ -60,6 +60,7 @@ def write(dev, rnd, batches):
     fua = os.open(dev, os.O_RDWR | os.O_DIRECT | os.O_DSYNC)
     nblocks = os.lseek(fd, 0, os.SEEK_END) // BLK
     sync = os.environ.get("CRASHIO_NOSYNC") != "1"
+    mark = os.environ.get("CRASHIO_MARK")
     for b, blocks in enumerate(plan(nblocks, rnd, batches)):
         out = fua if b % 2 and sync else fd
         for idx in blocks:
@@ -70,9 +71,9 @@ def write(dev, rnd, batches):
         if not b % 2 and sync:
             os.fsync(fd)
         print("ack %d %d" % (rnd, b), flush=True)
-        if os.environ.get("CRASHIO_MARK"):
-            subprocess.run(["dmsetup", "message", os.environ["CRASHIO_MARK"], "0",
-                            "mark", "ack-%d" % b], check=True)
+        if mark:
+            subprocess.run(["dmsetup", "message", mark, "0", "mark", "ack-%d" % b],
+                           check=True)
     return 0
 
 
