@@ -1,14 +1,18 @@
 # loopmap: top-level targets.  The scripts under scripts/ do the work and
 # decide themselves what is out of date, so every target here is phony.
 #
-#   make check [T=filter]   build the test kernel, run the guest tests
-#   make stress             crash tests of hole fills: extmap/replay with 30
-#                           batches per host fs (TEST_REPLAY_BATCHES=N), then
-#                           50 SIGKILL rounds per host fs on the release
-#                           kernel (CRASH_ROUNDS=N)
+#   make check [G=group] [T="filter..."]
+#                           build the test kernel, run the tests (default:
+#                           group auto, what CI runs; G=quick, G=stress;
+#                           T=extmap/fill, T=baseline, T='extmap/f*')
+#   make quick              make check G=quick (a few minutes)
+#   make stress             make check G=stress: the long forms (also
+#                           builds the release kernel the crash test boots)
 #   make bench [QUICK=1]    build the release kernel, run tools/loopmap-bench
 #                           (QUICK=1: the main job's short run, <= 5 min)
 #   make demo               the same as make bench QUICK=1
+#   make new-test ID=suite/name [WHERE=guest|host]
+#                           a commented skeleton for a new test
 #   make tree               build/linux: pristine 6.12 + patches/series
 #   make patches            export build/linux's commits to patches/
 #   make kernel             test kernel (debug options) in build/obj-test
@@ -21,10 +25,11 @@
 # KMAKE passes extra kbuild arguments, e.g. make kernel KMAKE="C=1 W=1".
 
 T ?=
+G ?=
 KMAKE ?=
 QUICK ?=
 
-.PHONY: all check stress demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench clean-runs
+.PHONY: all check quick stress new-test demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench clean-runs
 
 all: check
 
@@ -46,17 +51,17 @@ kernel-release: tree
 kernel-btrfs: tree
 	scripts/build-kernel.sh btrfs $(KMAKE)
 
-check: kernel
-	scripts/check.sh $(T)
+check: kernel $(if $(filter stress,$(G)),kernel-release)
+	GROUP=$(G) scripts/check.sh $(T)
 
-# CRASH_ROUNDS=N changes the number of rounds per host filesystem.
-# The replay test with 30 batches takes 15-25 min per filesystem under TCG:
-# the runner's and the guest's time limits are raised to 2 hours.
+quick: kernel
+	GROUP=quick scripts/check.sh $(T)
+
 stress: kernel kernel-release
-	TEST_REPLAY_BATCHES=$${TEST_REPLAY_BATCHES:-30} TEST_TIMEOUT=$${TEST_TIMEOUT:-7200} \
-		CHECK_TIMEOUT=$${CHECK_TIMEOUT:-7200} CRASH_KERNEL=release \
-		CRASH_ROUNDS=$${CRASH_ROUNDS:-50} CRASH_PARALLEL=$${CRASH_PARALLEL:-1} \
-		scripts/check.sh extmap/replay host/crash
+	GROUP=stress scripts/check.sh $(T)
+
+new-test:
+	scripts/new-test $(ID) $(WHERE)
 
 demo: kernel-release
 	tools/loopmap-bench/bench.sh --quick
@@ -69,7 +74,8 @@ bench: kernel-release
 	tools/loopmap-bench/bench.sh $(if $(filter-out 0,$(QUICK)),--quick)
 
 lint:
-	shellcheck -x scripts/*.sh tests/*.sh tests/*/*.sh tests/*/*/*.sh tools/loopmap-bench/*.sh .ci/run
+	shellcheck -x scripts/*.sh scripts/new-test tests/*.sh tests/*/*.sh tests/*/*/*.sh \
+		tests/*/*/*/*.sh tools/loopmap-bench/*.sh .ci/run
 
 clean-runs:
 	rm -rf build/runs

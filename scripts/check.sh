@@ -1,152 +1,146 @@
 #!/usr/bin/env bash
-# make check: boot the test kernel and run the guest test suites, then
-# the host-side tests (tests/host/: they boot guests of their own).
+# make check: select tests, pack them into guests, run them, merge.
 #
-#   check.sh [FILTER...]    FILTER: a suite ("baseline") or a test
-#                           ("baseline/partscan", "host/vm-limits");
-#                           none runs everything.
+#   check.sh [FILTER...]    FILTER: a test ("extmap/fill"), a suite
+#                           ("baseline") or a glob ("extmap/f*")
 #
-# TAP lines stream as they come; the run ends with one line
-# "N passed, N failed".  A guest that hangs, panics or times out counts
-# as a failure, never as a hang.
+# GROUP (make check G=...) selects by group: quick, auto or stress.  With
+# no FILTER and no GROUP the run is the auto group (what CI runs); with a
+# FILTER and no GROUP, any group.  TEST_GROUP tells the tests which form
+# to run (tests/lib/case.sh: by_group): the GROUP, else auto.
+#
+# The selected tests are packed longest-first into CHECK_GUESTS workers
+# (default: the number of cores), weighted by the times the last run of
+# the same group saved ($BUILD/test-times/GROUP), else by their DURATION
+# header.  A worker boots one guest (1 vCPU; CHECK_CPUS with one worker)
+# for its guest tests, one per kernel they need, then runs its host
+# tests on the host.  All of them go through tests/run.sh.  The streams
+# are merged once, numbered in one sequence (tests/tap.sh), and the run
+# ends with "N passed, N failed, N skipped".  A guest that hangs, panics
+# or times out (CHECK_TIMEOUT) is a failure, never a hang.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/tap.sh
+. "$LOOPMAP_TOP/tests/tap.sh"
+# shellcheck source=tests/testinfo.sh
+. "$LOOPMAP_TOP/tests/testinfo.sh"
 
-guest_filters=() host_tests=()
-run_guest=1
-if [ $# -gt 0 ]; then
-	run_guest=0
-	for f in "$@"; do
-		case $f in
-		host*) ;;
-		*) guest_filters+=("$f"); run_guest=1 ;;
-		esac
-	done
-fi
-for t in "$LOOPMAP_TOP"/tests/host/*.sh; do
-	id=host/$(basename "$t" .sh)
-	if [ $# -eq 0 ]; then host_tests+=("$id"); continue; fi
-	for f in "$@"; do
-		case $id in "$f"*) host_tests+=("$id"); break ;; esac
-	done
+group=${GROUP:-}
+[ -z "$group" ] && [ $# -eq 0 ] && group=auto
+export TEST_GROUP=${group:-auto}
+workers=${CHECK_GUESTS:-$(nproc)}
+case $TEST_GROUP in
+stress) guest_limit=${CHECK_TIMEOUT:-14400} ;;
+*) guest_limit=${CHECK_TIMEOUT:-3000} ;;
+esac
+
+mapfile -t ids < <(ti_select "$LOOPMAP_TOP/tests" "$group" "$@")
+[ ${#ids[@]} -gt 0 ] || die "no test in ${group:-any group} matches: $*"
+
+# Weights: the last run's times for this group, else DURATION, else 300.
+times=$BUILD/test-times/$TEST_GROUP
+declare -A weight
+for id in "${ids[@]}"; do
+	w=$(awk -v id="$id" '$1 == id { w = $2 } END { print w }' "$times" 2>/dev/null || true)
+	[ -n "$w" ] || w=$(ti_field "$LOOPMAP_TOP/tests/$id.sh" DURATION)
+	weight[$id]=${w:-300}
 done
+
+# Longest first, each to the least loaded worker.
+declare -a load plan
+for ((w = 0; w < workers; w++)); do load[w]=0 plan[w]=; done
+while read -r _ id; do
+	best=0
+	for ((w = 1; w < workers; w++)); do
+		[ "${load[w]}" -lt "${load[best]}" ] && best=$w
+	done
+	load[best]=$((load[best] + weight[$id]))
+	plan[best]+=" $id"
+done < <(for id in "${ids[@]}"; do echo "${weight[$id]} $id"; done | sort -rn -k1,1 -k2)
 
 out=$BUILD/runs/check-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
-: >"$out/tap"
-msg "results in $out"
-passed=0 failed=0 n=0
+msg "results in $out (group ${group:-any}, TEST_GROUP=$TEST_GROUP)"
+cpus=1
+[ "$workers" = 1 ] && cpus=${CHECK_CPUS:-2}
 
-# The guest tests run in two guests side by side, one vCPU each: most of
-# their time is one process at a time under TCG, so two guests nearly
-# halve the wall time on two cores.  "a" runs the baseline suite and
-# extmap/replay, then the host tests run; "b" runs everything else.
-# CHECK_GUESTS=1 runs one guest with CHECK_CPUS vCPUs, as before.
-groups=()
-if [ "$run_guest" = 1 ]; then
-	if [ "${CHECK_GUESTS:-2}" -ge 2 ] && [ ${#guest_filters[@]} -eq 0 ]; then
-		groups=(a b)
-		filters_a=(baseline extmap/replay)
-		filters_b=()
-		for t in "$LOOPMAP_TOP"/tests/*/*.sh; do
-			t=${t#"$LOOPMAP_TOP"/tests/}
-			case $t in baseline/* | host/* | extmap/replay.sh) ;; *) filters_b+=("${t%.sh}") ;; esac
-		done
-	else
-		groups=(a)
-		filters_a=("${guest_filters[@]}")
-	fi
-fi
-
-# guest NAME VCPUS FILTERS...: one guest run of tests/run.sh into $out/NAME
-guest() {
-	local name=$1 cpus=$2 rc=0
-	shift 2
-	"$LOOPMAP_TOP/scripts/vm.sh" --kernel test --cpus "$cpus" --mem "${CHECK_MEM:-3G}" \
-		--timeout "${CHECK_TIMEOUT:-3600}" --out "$out/$name" -- tests/run.sh "$@" \
-		>"$out/$name.vm.log" 2>&1 || rc=$?
-	echo "$rc" >"$out/$name.rc"
-}
-
-# host_tests: run each host test, its TAP lines into $out/host-*.log
-host_tests() {
-	local id
-	for id in "${host_tests[@]}"; do
-		set +e
-		"$LOOPMAP_TOP/tests/$id.sh" >"$out/host-${id#host/}.log" 2>&1
-		echo $? >"$out/host-${id#host/}.rc"
-		set -e
+# worker W: W's guest tests in one guest per kernel, then its host tests.
+# Each run goes to $out/wW-KIND (guest) or $out/wW-host; the order of the
+# runs is in $out/wW.runs.
+worker() {
+	local w=$1 id kind k rc
+	local -A guest_ids=()
+	local host_ids=()
+	for id in ${plan[w]}; do
+		if [ "$(ti_field "$LOOPMAP_TOP/tests/$id.sh" WHERE)" = host ]; then
+			host_ids+=("$id")
+		else
+			kind=$(ti_field "$LOOPMAP_TOP/tests/$id.sh" KERNEL)
+			guest_ids[${kind:-test}]+=" $id"
+		fi
 	done
+	: >"$out/w$w.runs"
+	for k in "${!guest_ids[@]}"; do
+		echo "w$w-$k" >>"$out/w$w.runs"
+		rc=0
+		# shellcheck disable=SC2086 # the IDs are words
+		"$LOOPMAP_TOP/scripts/vm.sh" --kernel "$k" --cpus "$cpus" --mem "${CHECK_MEM:-3G}" \
+			--timeout "$guest_limit" --out "$out/w$w-$k" -- tests/run.sh ${guest_ids[$k]} \
+			>"$out/w$w-$k.vm.log" 2>&1 || rc=$?
+		echo "$rc" >"$out/w$w-$k.rc"
+		msg "worker $w: guest ($k kernel) done, status $rc"
+	done
+	if [ ${#host_ids[@]} -gt 0 ]; then
+		echo "w$w-host" >>"$out/w$w.runs"
+		rc=0
+		LOOPMAP_OUT=$out/w$w-host "$LOOPMAP_TOP/tests/run.sh" "${host_ids[@]}" \
+			>"$out/w$w-host.log" 2>&1 || rc=$?
+		echo "$rc" >"$out/w$w-host.rc"
+		msg "worker $w: host tests done, status $rc"
+	fi
 }
 
-cpus=${CHECK_CPUS:-2}
-[ ${#groups[@]} -eq 2 ] && cpus=1
 pids=()
-if [ ${#groups[@]} -ge 1 ]; then
-	msg "guest a: ${filters_a[*]:-all tests}"
-	(guest a "$cpus" "${filters_a[@]}"; [ ${#groups[@]} -eq 2 ] && host_tests) &
+for ((w = 0; w < workers; w++)); do
+	[ -n "${plan[w]}" ] || continue
+	msg "worker $w (~${load[w]} s):${plan[w]}"
+	worker "$w" &
 	pids+=($!)
-fi
-if [ ${#groups[@]} -eq 2 ]; then
-	msg "guest b: ${filters_b[*]}"
-	guest b 1 "${filters_b[@]}" &
-	pids+=($!)
-fi
+done
 for p in "${pids[@]}"; do wait "$p" || true; done
-[ ${#groups[@]} -eq 2 ] || host_tests
 
-# Merge: number the guests' lines in one sequence.
-for g in "${groups[@]}"; do
-	rc=$(cat "$out/$g.rc" 2>/dev/null || echo 125)
-	mkdir -p "$out/$g" && touch "$out/$g/tap"
-	summary=0
-	while IFS= read -r line; do
-		case $line in
-		"ok "[0-9]*) n=$((n + 1)); passed=$((passed + 1)); echo "ok $n ${line#ok [0-9]* }" ;;
-		"not ok "[0-9]*) n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n ${line#not ok [0-9]* }" ;;
-		[0-9]*" passed, "[0-9]*" failed") summary=1 ;;
-		"1.."*) ;;
-		*) printf '%s\n' "$line" ;;
-		esac
-	done <"$out/$g/tap"
-	if [ "$summary" = 0 ]; then
-		case $rc in
-		124) why="the guest hit its time limit" ;;
-		125) why="the guest died (panic?) before the runner finished" ;;
-		*) why="the runner did not finish (status $rc)" ;;
-		esac
-		n=$((n + 1)); failed=$((failed + 1))
-		echo "not ok $n - guest run $g: $why; see $out/$g/console.log"
-		tail -n 20 "$out/$g/output" 2>/dev/null | sed 's/^/# /'
-	elif [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out/$g/tap"; then
-		n=$((n + 1)); failed=$((failed + 1))
-		echo "not ok $n - guest run $g ended with status $rc; see $out/$g/output"
-	fi
-done | tee -a "$out/tap" || true
-passed=$(grep -c '^ok ' "$out/tap" || true)
-failed=$(grep -c '^not ok ' "$out/tap" || true)
-n=$((passed + failed))
+# Merge once: every run's lines, numbered in one sequence.
+tap_begin "$out/tap"
+for ((w = 0; w < workers; w++)); do
+	[ -f "$out/w$w.runs" ] || continue
+	while read -r run; do
+		rc=$(cat "$out/$run.rc" 2>/dev/null || echo 125)
+		mkdir -p "$out/$run" && touch "$out/$run/tap"
+		while IFS= read -r line; do tap_line "$line" || true; done <"$out/$run/tap"
+		if ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$out/$run/tap"; then
+			case $rc in
+			124) why="the guest hit its time limit (${guest_limit}s)" ;;
+			125) why="the guest died (panic?) before the runner finished" ;;
+			*) why="the runner did not finish (status $rc)" ;;
+			esac
+			tap_not_ok "run $run: $why; see $out/$run/console.log"
+			tail -n 20 "$out/$run/output" 2>/dev/null | tap_diag
+		elif [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out/$run/tap"; then
+			tap_not_ok "run $run ended with status $rc; see $out/$run/output"
+		fi
+	done <"$out/w$w.runs"
+done
+tap_end
 
-for id in "${host_tests[@]}"; do
-	echo "# $id"
-	rc=$(cat "$out/host-${id#host/}.rc" 2>/dev/null || echo 1)
-	touch "$out/host-${id#host/}.log"
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $id: ${line#ok - }" ;;
-		"not ok - "*) n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $id: ${line#not ok - }" ;;
-		"#"*) printf '%s\n' "$line" ;;
-		esac
-	done <"$out/host-${id#host/}.log"
-	if [ "$rc" -ne 0 ]; then
-		n=$((n + 1)); failed=$((failed + 1))
-		echo "not ok $n - $id: exited with status $rc"
-	fi
-done | tee -a "$out/tap" || true
-passed=$(grep -c '^ok ' "$out/tap" || true)
-failed=$(grep -c '^not ok ' "$out/tap" || true)
+# The times of this run are the next run's weights.
+mkdir -p "$BUILD/test-times"
+cat "$out"/w*/times 2>/dev/null >"$out/times" || true
+if [ -s "$out/times" ]; then
+	{ cat "$times" 2>/dev/null || true; cat "$out/times"; } |
+		awk '{ t[$1] = $2 } END { for (i in t) print i, t[i] }' | sort >"$times.new"
+	mv "$times.new" "$times"
+fi
 
 ln -sfn "$(basename "$out")" "$BUILD/runs/last-check"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+[ "$TAP_FAIL" -eq 0 ]

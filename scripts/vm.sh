@@ -22,6 +22,11 @@
 # $out/output, its exit status to $out/status.  The kernel log is in
 # $out/console.log.
 #
+# QEMU's process id is in $out/qemu.pid while it runs: stop a guest with
+# kill "$(cat "$out/qemu.pid")", never by pattern.  When LOOPMAP_CONSOLES
+# names a file, the path of the console log is appended to it, so that
+# the test runner scans the kernel log of every guest a host test boots.
+#
 # vm.sh exits with the command's status; 124 when the guest hit the time
 # limit, 125 when the guest died (panic) before the command finished.
 set -euo pipefail
@@ -55,12 +60,12 @@ if [ -z "$out" ]; then
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/status" "$out/output" "$out/console.log"
+rm -f "$out/status" "$out/output" "$out/console.log" "$out/qemu.pid"
+if [ -n "${LOOPMAP_CONSOLES:-}" ]; then echo "$out/console.log" >>"$LOOPMAP_CONSOLES"; fi
 
 # The command, quoted, for the guest's init to run.
 {
 	printf 'cd %q\n' "$LOOPMAP_TOP"
-	printf 'export LOOPMAP_KERNEL=%q\n' "$kind"
 	for v in $(compgen -e | grep -E '^TEST_[A-Z0-9_]+$' || true); do
 		printf 'export %s=%q\n' "$v" "${!v}"
 	done
@@ -103,8 +108,8 @@ cmdline+="$append"
 serial=(-chardev "file,id=con,path=$out/console.log" -serial chardev:con)
 [ "$interactive" = 1 ] && serial=(-serial mon:stdio)
 run_qemu() {
-	timeout -k 10 "$tmo" qemu-system-x86_64 \
-		-nodefaults -no-user-config -nographic -no-reboot \
+	timeout --foreground -k 10 "$tmo" qemu-system-x86_64 \
+		-nodefaults -no-user-config -nographic -no-reboot -pidfile "$out/qemu.pid" \
 		"${accel[@]}" -smp "$cpus" -m "$mem" \
 		-kernel "$kernel" -append "$cmdline" \
 		"${serial[@]}" \

@@ -1,46 +1,62 @@
 #!/bin/bash
-# Guest-side test runner:  tests/run.sh [FILTER...]
+# The test runner, for guest tests (in the guest) and host tests (on the
+# host) alike:  tests/run.sh [FILTER...]
 #
-# Runs every executable tests/SUITE/NAME.sh whose "SUITE" or "SUITE/NAME"
-# starts with one of the FILTERs (all of them when none is given).  A test
-# prints TAP-style lines "ok - what" / "not ok - what" (and "# ..."
-# diagnostics); the runner numbers them, adds a "not ok" for a test that
-# exits non-zero or times out, and after each test scans the kernel log
-# (and kmemleak, where the kernel has it): a WARNING, BUG, Oops, lockdep,
-# KASAN or kmemleak report fails that test.  It ends with the TAP plan
-# and one line "N passed, N failed", and exits non-zero on any failure.
+# Runs, in the order given, every test selected by a FILTER (an ID such
+# as extmap/fill, a suite such as baseline, or a glob; with none, every
+# test of $TEST_GROUP).  For each test:
+# - a requirement it declares (REQUIRES) that is missing, or exit status
+#   77 (tests/lib/case.sh: skip_test), makes it "ok N - ID # SKIP reason";
+# - it runs in a process group of its own, with its output in
+#   logs/ID.log, for at most its limit: TEST_TIMEOUT if set, else its
+#   TIMEOUT header, else 1500 s; past it the whole group is killed and the
+#   test fails ("TIMEOUT: 1500 stress=7200" gives the stress group its own);
+# - its "ok - what" / "not ok - what" lines are numbered (tests/tap.sh)
+#   and get its ID as prefix; a non-zero exit adds a failure, a test that
+#   prints nothing and exits 0 passes once;
+# - its part of the kernel log is scanned (tests/kernel-reports.sh): in
+#   the guest, the guest's own log (kept whole in kmsg as it arrives) and
+#   kmemleak; on the host, the console log of every guest the test booted
+#   through scripts/vm.sh, after init started.  A report fails the test.
+# - its wall time goes to "times" (ID SECONDS), which scripts/check.sh
+#   keeps as the next run's weights.
+# It ends with the TAP plan and "N passed, N failed, N skipped", and
+# exits non-zero on any failure.
 #
-# Results go to $LOOPMAP_OUT: tap (the lines above), logs/SUITE/NAME.log,
-# kmsg (the whole kernel log).  TEST_TIMEOUT (1500) limits each test;
-# LOOPMAP_TESTS_DIR, LOOPMAP_KMEMLEAK=0 and LOOPMAP_SCAN_USER=1 exist for
-# the runner's own self-test (tests/harness/runner.sh).
+# Results go to $LOOPMAP_OUT (tap, times, logs/, kmsg).  TEST_GROUP (auto)
+# is passed on to the tests.  LOOPMAP_TESTS_DIR, LOOPMAP_KMEMLEAK=0 and
+# LOOPMAP_SCAN_USER=1 exist for the runner's own tests (tests/harness/).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/tap.sh
+. "$top/tests/tap.sh"
+# shellcheck source=tests/testinfo.sh
+. "$top/tests/testinfo.sh"
+# shellcheck source=tests/kernel-reports.sh
+. "$top/tests/kernel-reports.sh"
+
 tests_dir=${LOOPMAP_TESTS_DIR:-$top/tests}
 out=${LOOPMAP_OUT:-/tmp/loopmap-out}
-tap=$out/tap
-timeout_s=${TEST_TIMEOUT:-1500}
+export TEST_GROUP=${TEST_GROUP:-auto}
+in_guest=${LOOPMAP_GUEST:-0}
 mkdir -p "$out/logs"
-: >"$tap"
+tap_begin "$out/tap"
+: >"$out/times"
 
-n=0 pass=0 fail=0
-emit() { # STATUS DESCRIPTION: STATUS is "ok" or "not ok"
-	n=$((n + 1))
-	if [ "$1" = ok ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
-	printf '%s %d - %s\n' "$1" "$n" "$2" | tee -a "$tap"
-}
-diag() { sed 's/^/# /' | tee -a "$tap"; }
-
-# The whole kernel log, kept as it arrives, so that no report is lost
-# to a wrapped ring buffer.
-kmsg=$out/kmsg
-# -x prefixes each line with its facility: only "kern" lines can be
-# reports, so nothing a test writes to /dev/kmsg fails it (the runner's
-# own self-test sets LOOPMAP_SCAN_USER=1 to scan those too).
-dmesg --follow --decode --nopager >"$kmsg" 2>&1 &
-kmsg_pid=$!
-mark() { # WORD ID: write a marker into the kernel log, wait until it is in $kmsg
+# In the guest: the whole kernel log, kept as it arrives, so that no
+# report is lost to a wrapped ring buffer.  -x prefixes each line with
+# its facility: only "kern" lines can be reports, so nothing a test
+# writes to /dev/kmsg fails it (LOOPMAP_SCAN_USER=1 scans those too).
+kmsg=$out/kmsg kmsg_pid=
+scan_re='^kern'
+[ "${LOOPMAP_SCAN_USER:-0}" = 1 ] && scan_re='^(kern|user)'
+if [ "$in_guest" = 1 ]; then
+	dmesg --follow --decode --nopager >"$kmsg" 2>&1 &
+	kmsg_pid=$!
+fi
+mark() { # WORD SEQ: a marker in the kernel log; waits until it is in $kmsg
+	[ "$in_guest" = 1 ] || return 0
 	echo "loopmap-test: $$ $1 $2" >/dev/kmsg
 	local _
 	for _ in $(seq 100); do
@@ -49,80 +65,117 @@ mark() { # WORD ID: write a marker into the kernel log, wait until it is in $kms
 	done
 	echo "warning: kernel log marker $1 $2 not seen" >&2
 }
-# What counts as a kernel report.  "Call Trace:" catches every stack dump.
-scan_re='^kern'
-[ "${LOOPMAP_SCAN_USER:-0}" = 1 ] && scan_re='^(kern|user)'
-# shellcheck source=tests/kernel-reports.sh
-. "$top/tests/kernel-reports.sh"
-report_re=$LOOPMAP_REPORT_RE
 
 kmemleak=/sys/kernel/debug/kmemleak
 have_kmemleak=0
-if [ -w "$kmemleak" ] && [ "${LOOPMAP_KMEMLEAK:-1}" = 1 ]; then
+if [ "$in_guest" = 1 ] && [ -w "$kmemleak" ] && [ "${LOOPMAP_KMEMLEAK:-1}" = 1 ]; then
 	have_kmemleak=1
 	# Whatever boot left behind is not a test's fault.
 	echo scan >"$kmemleak"
 	echo clear >"$kmemleak"
 fi
 
-selected() { # ID: does a FILTER select the test ID (SUITE/NAME)?
-	[ $# -gt 0 ] || return 1
-	local id=$1 f
-	shift
-	[ $# -eq 0 ] && return 0
-	for f in "$@"; do
-		case $id in "$f"*) return 0 ;; esac
+# limited LIMIT LOG CMD...: CMD in a process group of its own, output to
+# LOG; after LIMIT seconds the group gets SIGTERM, 10 s later SIGKILL.
+# Returns CMD's status, 124 when it was stopped.
+limited() {
+	local limit=$1 log=$2 pid sp first rc _
+	shift 2
+	set -m
+	"$@" >"$log" 2>&1 </dev/null &
+	pid=$!
+	set +m
+	sleep "$limit" &
+	sp=$!
+	wait -n -p first "$pid" "$sp"
+	rc=$?
+	if [ "$first" = "$pid" ]; then
+		kill "$sp" 2>/dev/null
+		wait "$sp" 2>/dev/null
+		return "$rc"
+	fi
+	kill -TERM -- -"$pid" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 -- -"$pid" 2>/dev/null || break
+		sleep 0.1
 	done
-	return 1
+	kill -KILL -- -"$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 124
 }
 
-tests=()
-for t in "$tests_dir"/*/*.sh; do
-	[ -x "$t" ] || continue
-	id=${t#"$tests_dir"/}
-	id=${id%.sh}
-	# tests/host/ runs on the host (scripts/check.sh), not in the guest.
-	case $id in host/*) continue ;; esac
-	selected "$id" "$@" && tests+=("$id")
-done
-if [ ${#tests[@]} -eq 0 ]; then
-	emit "not ok" "no test matches: $*"
-fi
+# reports ID SEQ: the kernel reports the test ID left
+reports() {
+	if [ "$in_guest" = 1 ]; then
+		awk -v b="loopmap-test: $$ begin $2\$" -v e="loopmap-test: $$ end $2\$" '
+			$0 ~ e { exit } on { print } $0 ~ b { on = 1 }' "$kmsg" |
+			grep -E "$scan_re" | grep -E "$LOOPMAP_REPORT_RE"
+	else
+		local c
+		[ -f "$out/logs/$1.consoles" ] || return 0
+		while IFS= read -r c; do
+			[ -f "$c" ] || continue
+			# the boot banner names lockdep and kmemleak harmlessly
+			sed '1,/as init process/d' "$c" | grep -E "$LOOPMAP_REPORT_RE" | sed "s|^|${c#"$out"/}: |"
+		done <"$out/logs/$1.consoles"
+	fi
+	return 0
+}
+
+mapfile -t tests < <(ti_select "$tests_dir" "$([ $# -eq 0 ] && echo "$TEST_GROUP")" "$@")
+[ ${#tests[@]} -gt 0 ] || tap_not_ok "no test matches: ${*:-group $TEST_GROUP}"
 
 seq_id=0
 for id in "${tests[@]}"; do
 	seq_id=$((seq_id + 1))
+	file=$tests_dir/$id.sh
 	log=$out/logs/$id.log
 	mkdir -p "$(dirname "$log")"
-	echo "# $id" | tee -a "$tap"
+	_tap_put "# $id"
+	where=$(ti_field "$file" WHERE)
+	why=$(ti_missing "$file")
+	if [ -n "$where" ] && [ "$where" != "$([ "$in_guest" = 1 ] && echo guest || echo host)" ]; then
+		why="runs on the $where"
+	fi
+	if [ -n "$why" ]; then
+		tap_skip "$id" "$why"
+		continue
+	fi
+	# "TIMEOUT: 1500 stress=7200": the stress group's limit may differ
+	limit=$(ti_field "$file" TIMEOUT)
+	if [ "$TEST_GROUP" = stress ] && [[ $limit =~ stress=([0-9]+) ]]; then
+		limit=${BASH_REMATCH[1]}
+	fi
+	limit=${TEST_TIMEOUT:-${limit%% *}}
+	limit=${limit:-1500}
+	rm -f "$out/logs/$id.consoles"
 	mark begin "$seq_id"
 	start=$(date +%s)
-	timeout -k 10 "$timeout_s" "$tests_dir/$id.sh" >"$log" 2>&1
+	LOOPMAP_CONSOLES=$out/logs/$id.consoles limited "$limit" "$log" "$file"
 	rc=$?
+	secs=$(($(date +%s) - start))
 	[ "$have_kmemleak" = 1 ] && echo scan >"$kmemleak"
 	mark end "$seq_id"
 
 	lines=0
 	while IFS= read -r line; do
-		case $line in
-		"ok - "*) emit ok "$id: ${line#ok - }"; lines=$((lines + 1)) ;;
-		"not ok - "*) emit "not ok" "$id: ${line#not ok - }"; lines=$((lines + 1)) ;;
-		"#"*) printf '%s\n' "$line" | tee -a "$tap" ;;
-		esac
+		if tap_line "$line" "$id: "; then
+			case $line in "ok"* | "not ok"*) lines=$((lines + 1)) ;; esac
+		fi
 	done <"$log"
-	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-		emit "not ok" "$id: timed out after ${timeout_s}s"
-		tail -n 20 "$log" | diag
+	if [ $rc -eq 124 ]; then
+		tap_not_ok "$id: timed out after ${limit}s"
+		tail -n 20 "$log" | tap_diag
+	elif [ $rc -eq 77 ]; then
+		tap_skip "$id" "$(sed -n 's/^# SKIP: //p' "$log" | tail -n 1)"
 	elif [ $rc -ne 0 ]; then
-		emit "not ok" "$id: exited with status $rc"
-		tail -n 20 "$log" | diag
+		tap_not_ok "$id: exited with status $rc"
+		tail -n 20 "$log" | tap_diag
 	elif [ $lines -eq 0 ]; then
-		emit ok "$id"
+		tap_ok "$id"
 	fi
 
-	reports=$(awk -v b="loopmap-test: $$ begin $seq_id\$" -v e="loopmap-test: $$ end $seq_id\$" '
-		$0 ~ e { exit } on { print } $0 ~ b { on = 1 }' "$kmsg" |
-		grep -E "$scan_re" | grep -E "$report_re")
+	found=$(reports "$id" "$seq_id")
 	leaks=
 	if [ "$have_kmemleak" = 1 ]; then
 		leaks=$(cat "$kmemleak")
@@ -131,28 +184,28 @@ for id in "${tests[@]}"; do
 			echo clear >"$kmemleak"
 		fi
 	fi
-	if [ -n "$reports" ] || [ -n "$leaks" ]; then
-		emit "not ok" "$id: kernel log has reports (see kmsg and logs/$id.kmemleak)"
-		{ printf '%s\n' "$reports" | head -n 10; printf '%s\n' "$leaks" | head -n 10; } | grep . | diag
+	if [ -n "$found" ] || [ -n "$leaks" ]; then
+		tap_not_ok "$id: kernel log has reports (see kmsg, console logs, logs/$id.kmemleak)"
+		{ printf '%s\n' "$found" | head -n 10; printf '%s\n' "$leaks" | head -n 10; } | grep . | tap_diag
 	fi
-	echo "# $id: $(($(date +%s) - start)) s" | tee -a "$tap"
+	echo "$id $secs" >>"$out/times"
+	_tap_put "# $id: $secs s"
 done
 
 # kmemleak reports only objects older than 5 s: one more scan catches
 # what the last test may have leaked.
-if [ "$have_kmemleak" = 1 ] && [ ${#tests[@]} -gt 0 ]; then
+if [ "$have_kmemleak" = 1 ] && [ "$seq_id" -gt 0 ]; then
 	sleep 6
 	echo scan >"$kmemleak"
 	leaks=$(cat "$kmemleak")
 	if [ -n "$leaks" ]; then
 		printf '%s\n' "$leaks" >"$out/logs/final.kmemleak"
-		emit "not ok" "kmemleak: no leak reported after the last test"
-		printf '%s\n' "$leaks" | head -n 20 | diag
+		tap_not_ok "kmemleak: no leak reported after the last test"
+		printf '%s\n' "$leaks" | head -n 20 | tap_diag
 	else
-		emit ok "kmemleak: no leak reported after the last test"
+		tap_ok "kmemleak: no leak reported after the last test"
 	fi
 fi
-kill "$kmsg_pid" 2>/dev/null
-echo "1..$n" | tee -a "$tap"
-echo "$pass passed, $fail failed" | tee -a "$tap"
-[ "$fail" -eq 0 ]
+[ -n "$kmsg_pid" ] && kill "$kmsg_pid" 2>/dev/null
+tap_end
+[ "$TAP_FAIL" -eq 0 ]

@@ -1,4 +1,11 @@
 #!/bin/bash
+# DESCRIPTION: --direct-io=on: loop/dio is 1, and full and sparse images round-trip
+# GROUPS: auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 270
+# TIMEOUT: 810
+#
 # losetup --direct-io=on: loop reads and writes the image with O_DIRECT.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"

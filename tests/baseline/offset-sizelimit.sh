@@ -1,4 +1,11 @@
 #!/bin/bash
+# DESCRIPTION: --offset/--sizelimit: writes stay inside the window, past-the-end writes are refused, a filesystem in a window survives reattach
+# GROUPS: auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 315
+# TIMEOUT: 945
+#
 # losetup --offset and --sizelimit: the device is exactly the window, and
 # writes land inside it and nowhere else.
 # shellcheck source=tests/lib.sh

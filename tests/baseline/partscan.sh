@@ -1,4 +1,12 @@
 #!/bin/bash
+# DESCRIPTION: -P on a GPT image: partitions appear with the right sizes, hold filesystems, go on detach, survive reattach
+# GROUPS: auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 210
+# TIMEOUT: 630
+# REQUIRES: cmd:parted
+#
 # losetup -P on a partitioned image: partitions appear and hold data.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"

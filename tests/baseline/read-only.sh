@@ -1,4 +1,11 @@
 #!/bin/bash
+# DESCRIPTION: --read-only: writes are refused, the filesystem mounts read-only, the image is unchanged
+# GROUPS: auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 165
+# TIMEOUT: 495
+#
 # losetup --read-only: every write is refused, reads work.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,11 @@
 #!/bin/bash
+# DESCRIPTION: a fully written image round-trips a filesystem with files of awkward sizes through losetup -d and reattach
+# GROUPS: quick auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 150
+# TIMEOUT: 450
+#
 # A fully written image: attach, mkfs.ext4, write, detach, reattach, verify.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,11 @@
 #!/bin/bash
+# DESCRIPTION: --sector-size 4096: logical block size 4096, 512-byte direct writes refused, round trip
+# GROUPS: auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 140
+# TIMEOUT: 420
+#
 # losetup --sector-size 4096: 4 KiB logical blocks.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,11 @@
 #!/bin/bash
+# DESCRIPTION: a sparse image round-trips a filesystem, gets blocks as written and stays sparse
+# GROUPS: auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 105
+# TIMEOUT: 315
+#
 # A sparse image (truncate -s): the filesystem allocates as loop writes.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"

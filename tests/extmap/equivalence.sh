@@ -1,4 +1,12 @@
 #!/bin/bash
+# DESCRIPTION: the same seeded fio writes leave an extent-mapped and a classic image byte-identical; fio verify passes on both
+# GROUPS: auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 220
+# TIMEOUT: 660
+# REQUIRES: cmd:fio
+#
 # Data equivalence on extent-mapped and classic loop, over two copies of
 # one partly sparse image, at a non-zero offset:
 #  - fio random writes of 512 bytes to 1 MiB from a fixed seed: the two

@@ -1,4 +1,11 @@
 #!/bin/bash
+# DESCRIPTION: while bound, every writer of the image gets ETXTBSY and readers see what loop wrote; after detach writers work again
+# GROUPS: auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 135
+# TIMEOUT: 405
+#
 # While a file is bound in extent-mapped mode, writers through the
 # filesystem get ETXTBSY, readers see what loop wrote, and detaching
 # restores normal access.

@@ -1,4 +1,12 @@
 #!/bin/bash
+# DESCRIPTION: writes into holes and unwritten extents are fills: data verified, rest of new blocks zeroed, no stale marker, ENOSPC fails cleanly
+# GROUPS: auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 600
+# TIMEOUT: 1800
+# REQUIRES: cmd:fio
+#
 # Writes into holes and unwritten extents take the fast path: the host
 # filesystem allocates, loop writes the data straight to the new blocks
 # (a "fill") and zeros the parts of them the write does not cover.

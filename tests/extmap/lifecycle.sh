@@ -1,4 +1,12 @@
 #!/bin/bash
+# DESCRIPTION: live reconfiguration: offset change, grow + losetup -c, LOOP_CHANGE_FD, autoclear, detach under fio
+# GROUPS: auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 330
+# TIMEOUT: 990
+# REQUIRES: cmd:fio
+#
 # losetup features on a live extent-mapped device: LOOP_SET_STATUS64 with a
 # new offset, LOOP_SET_CAPACITY after growing the image, LOOP_CHANGE_FD,
 # autoclear, and losetup -d while fio runs.

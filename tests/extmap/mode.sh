@@ -1,4 +1,11 @@
 #!/bin/bash
+# DESCRIPTION: loop/extent_map and LO_FLAGS_EXTENT_MAP are 1 where the fast path applies and 0 where it must not
+# GROUPS: quick auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 140
+# TIMEOUT: 420
+#
 # When loop comes up in extent-mapped mode, and when it must not.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"

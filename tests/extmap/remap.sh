@@ -1,4 +1,11 @@
 #!/bin/bash
+# DESCRIPTION: I/O of mapped ranges takes the remap path (debugfs counters), holes read zeros, writes into holes fill, discards punch
+# GROUPS: quick auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 135
+# TIMEOUT: 405
+#
 # I/O on an extent-mapped device takes the remap path, and holes behave.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,14 @@
 #!/bin/bash
+# DESCRIPTION: at every crash point replayed from dm-log-writes, acknowledged fills are intact, no stale marker, e2fsck clean
+# GROUPS: auto stress
+# WHERE: guest
+# KERNEL: test
+# DURATION: 480
+# TIMEOUT: 1500 stress=10800
+# REQUIRES: cmd:dmsetup
+# TEST_REPLAY_BATCHES: batches of the crash workload per host filesystem, about two crash points each (quick 2, auto 3, stress 30)
+# TEST_REPLAY_LOGDEV: the device dm-log-writes logs to (default /dev/ram1)
+#
 # Crash points by replay: the host filesystem sits on dm-log-writes, which
 # logs each write to a second RAM disk once it is on stable storage (at
 # the flush that follows it, or at completion for FUA).  The workload of
@@ -12,14 +22,15 @@
 # acknowledged block holds its data, unacknowledged blocks hold zeros or
 # their data, no byte shows the marker the free space held.
 #
-# TEST_REPLAY_BATCHES batches per filesystem (default 4: about 9 crash
-# points; make stress runs 30).  Each point's result goes to
+# TEST_REPLAY_BATCHES batches per filesystem, each giving about two
+# crash points (the auto form's 3: about 7 points).  The checks are
+# tests/host/crash/check-disk.sh's.  Each point's result goes to
 # $LOOPMAP_OUT/replay-FS.txt.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 HOSTFS_SIZE=64M
-LOGDEV=${LOGDEV:-/dev/ram1}
-BATCHES=${TEST_REPLAY_BATCHES:-4}
+LOG_DEV=${TEST_REPLAY_LOGDEV:-/dev/ram1}
+BATCHES=${TEST_REPLAY_BATCHES:-$(by_group 2 3 30)}
 crashio=$(dirname "$0")/../host/crash/crashio.py
 replay=$(dirname "$0")/replay.py
 LW=loopmap-lw
@@ -28,7 +39,7 @@ REPLAY=/mnt/replay
 # log_workload BATCHES [VAR=VALUE...]: a fresh sparse image on the host
 # filesystem at $HOST (unmounted on return), the crash workload's BATCHES
 # batches written to it over dm-log-writes with the environment given.
-# Leaves the disk as logging began in $SCRATCH/disk, the log on $LOGDEV.
+# Leaves the disk as logging began in $SCRATCH/disk, the log on $LOG_DEV.
 log_workload() {
 	local batches=$1 fs dev lw sectors
 	shift
@@ -40,7 +51,7 @@ log_workload() {
 	umount "$HOST"
 	sectors=$(($(numfmt --from=iec "$HOSTFS_SIZE") / 512))
 	dd if="$HOSTDEV" of="$SCRATCH/disk" bs=1M count=$((sectors / 2048)) status=none
-	dmsetup create --noudevsync "$LW" --table "0 $sectors log-writes $HOSTDEV $LOGDEV"
+	dmsetup create --noudevsync "$LW" --table "0 $sectors log-writes $HOSTDEV $LOG_DEV"
 	lw=/dev/dm-$(dmsetup info -c --noheadings -o minor "$LW" | tr -d ' ')
 	mount -t "$fs" "$lw" "$HOST"
 	dev=$(attach "$HOST/disk.img")
@@ -56,7 +67,7 @@ replay_case() {
 	local fs n
 	fs=$(findmnt -n -o FSTYPE "$HOST")
 	log_workload "$BATCHES"
-	if ! python3 "$replay" "$fs" "$LOGDEV" "$SCRATCH/disk" "$BATCHES" "$REPLAY" \
+	if ! python3 "$replay" "$fs" "$LOG_DEV" "$SCRATCH/disk" "$BATCHES" "$REPLAY" \
 		>"$SCRATCH/replay.out"; then
 		grep -v ': ok$' "$SCRATCH/replay.out" >&2
 		return 1
@@ -79,7 +90,7 @@ for_each_hostfs "at least $((BATCHES * 2)) crash points replayed from dm-log-wri
 # else there issues a flush (ext3/ext4 journal commits do).
 control_case() {
 	log_workload 2 CRASHIO_NOSYNC=1
-	if python3 "$replay" ext2 "$LOGDEV" "$SCRATCH/disk" 2 "$REPLAY" >"$SCRATCH/replay.out"; then
+	if python3 "$replay" ext2 "$LOG_DEV" "$SCRATCH/disk" 2 "$REPLAY" >"$SCRATCH/replay.out"; then
 		cat "$SCRATCH/replay.out" >&2
 		echo "the replay found unflushed writes durable" >&2
 		return 1

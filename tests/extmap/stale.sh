@@ -1,16 +1,26 @@
 #!/bin/bash
+# DESCRIPTION: readers racing with hole fills never see the host disk's previous contents (no stale marker)
+# GROUPS: quick auto stress
+# WHERE: guest
+# KERNEL: test
+# DURATION: 500
+# TIMEOUT: 1500 stress=7200
+# TEST_STALE_FILLS: hole fills on ext3-format (quick 300, auto 2000, stress 10000)
+# TEST_STALE_FILLS_OTHER: hole fills on ext2 and on ext4 (quick 200, auto 1000, stress 3000)
+#
 # Hole-fill exclusion: readers racing with hole fills never see the disk's
 # previous contents.  The host filesystem's free blocks hold a marker
 # before the sparse image is created; tests/extmap/stale.py fills holes
 # (whole blocks and single sectors) while two readers read around the
-# block being filled: 10,000 fills on ext3-format, whose ordered-data path
-# is the subtlest, 3,000 on ext2 and ext4 (STALE_FILLS, STALE_FILLS_OTHER).
+# block being filled: more fills on ext3-format, whose ordered-data path
+# is the subtlest (TEST_STALE_FILLS; 10,000 in the stress form), than on
+# ext2 and ext4 (TEST_STALE_FILLS_OTHER; 3,000 in the stress form).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 HOSTFS_SIZE=512M
 
-FILLS=${STALE_FILLS:-10000}
-FILLS_OTHER=${STALE_FILLS_OTHER:-3000}
+FILLS=${TEST_STALE_FILLS:-$(by_group 300 2000 10000)}
+FILLS_OTHER=${TEST_STALE_FILLS_OTHER:-$(by_group 200 1000 3000)}
 
 stale_case() {
 	local dev fills=$1

@@ -1,28 +1,42 @@
 #!/bin/bash
+# DESCRIPTION: fills acknowledged by a flush or FUA survive a kill of QEMU: host fs clean, data intact, no stale block
+# GROUPS: auto stress
+# WHERE: host
+# KERNEL: test
+# DURATION: 420
+# TIMEOUT: 1500 stress=10800
+# TEST_CRASH_ROUNDS: rounds per host filesystem, one killed guest each (quick 1, auto 2, stress 50)
+# TEST_CRASH_FS: the host filesystems (default "ext2 ext3 ext4")
+# TEST_CRASH_KERNEL: the kernel the guests boot (quick and auto: test; stress: release, so the stress form boots the release kernel)
+# TEST_CRASH_PARALLEL: 1 runs the filesystems side by side, one guest each (quick and auto 0, stress 1)
+# TEST_CRASH_BATCHES: batches of 16 blocks a guest plans per round (default 200; read in the guest)
+#
 # Crash consistency of fills: writes into the holes of a sparse image,
 # acknowledged by a flush or written with FUA, then QEMU is killed
 # (SIGKILL) at once.  The next boot checks, for each host filesystem
 # (ext2, ext3-format, ext4 on a virtio-blk disk): e2fsck clean (ext2 after
-# e2fsck -y), every acknowledged block holds its data, no block shows the
-# marker the free space held (tests/host/crash/guest.sh and crashio.py).
+# e2fsck -fy), every acknowledged block holds its data, no block shows the
+# marker the free space held (tests/host/crash/guest.sh, check-disk.sh and
+# crashio.py).
 #
-# CRASH_ROUNDS rounds per filesystem (default 2; make stress runs 50).
-# Each round kills the guest after a different number of acknowledged
-# batches, one boot per round plus one to check the last.  CRASH_FS
-# picks the filesystems (default "ext2 ext3 ext4"); CRASH_PARALLEL=1 runs
-# them side by side, one guest each (make stress does).
+# TEST_CRASH_ROUNDS rounds per filesystem.  Each round kills the guest
+# after a different number of acknowledged batches, one boot per round
+# plus one to check the last.  TEST_CRASH_FS picks the filesystems;
+# TEST_CRASH_PARALLEL=1 runs them side by side, one guest each.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/../../scripts/lib.sh"
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-ROUNDS=${CRASH_ROUNDS:-2}
-FSES=${CRASH_FS:-ext2 ext3 ext4}
-KERNEL=${CRASH_KERNEL:-test}
-runs=$top/build/runs/host-crash-$KERNEL
+ROUNDS=${TEST_CRASH_ROUNDS:-$(by_group 1 2 50)}
+FSES=${TEST_CRASH_FS:-ext2 ext3 ext4}
+KERNEL=${TEST_CRASH_KERNEL:-$(by_group test test release)}
+PARALLEL=${TEST_CRASH_PARALLEL:-$(by_group 0 0 1)}
+runs=$BUILD/runs/host-crash-$KERNEL
 # Kernel reports in a crash guest's log count after init starts: the boot
 # banner names lockdep and kmemleak harmlessly.
 # shellcheck source=tests/kernel-reports.sh
-. "$top/tests/kernel-reports.sh"
+. "$LOOPMAP_TOP/tests/kernel-reports.sh"
 report_re=$LOOPMAP_REPORT_RE
 
 # boot FS ROUND ACKED [check-only]: one guest; kills it once batch
@@ -33,7 +47,7 @@ boot() {
 	[ "$round" = 1 ] && fresh=(--fresh-disks)
 	rm -rf "$out"
 	mkdir -p "$out"
-	"$top/scripts/vm.sh" --kernel "$KERNEL" --cpus 2 --mem 2G --timeout 900 --out "$out" \
+	"$LOOPMAP_TOP/scripts/vm.sh" --kernel "$KERNEL" --cpus 2 --mem 2G --timeout 900 --out "$out" \
 		"${fresh[@]}" --disk "crash-$KERNEL-$fs:160M" -- \
 		tests/host/crash/guest.sh "$fs" "$round" "$prev" "$mode" >/dev/null 2>&1 &
 	pid=$!
@@ -41,8 +55,10 @@ boot() {
 	while kill -0 "$pid" 2>/dev/null; do
 		n=$(awk -v r="$round" '$1 == "ack" && $2 == r { n = $3 } END { print n }' \
 			"$out/output" 2>/dev/null || true)
-		if [ -z "$mode" ] && [ -n "$n" ] && [ "$n" -ge "$target" ]; then
-			pkill -KILL -f "path=$out/console.log" || true
+		# QEMU writes its process id once it has started; until then, wait
+		if [ -z "$mode" ] && [ -n "$n" ] && [ "$n" -ge "$target" ] &&
+			[ -s "$out/qemu.pid" ]; then
+			kill -KILL "$(cat "$out/qemu.pid")" 2>/dev/null || true
 			break
 		fi
 		sleep 0.1
@@ -72,10 +88,10 @@ rounds() {
 		echo "# $fs: round $round killed after batch $acked"
 	done
 	boot "$fs" $((ROUNDS + 1)) "$acked" check-only
-	rm -f "$top/build/disks/crash-$KERNEL-$fs.img"
+	rm -f "$BUILD/disks/crash-$KERNEL-$fs.img"
 }
 
-if [ "${CRASH_PARALLEL:-0}" = 1 ]; then
+if [ "$PARALLEL" = 1 ]; then
 	pids=()
 	for fs in $FSES; do
 		rounds "$fs" &

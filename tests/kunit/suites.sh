@@ -1,4 +1,11 @@
 #!/bin/bash
+# DESCRIPTION: the KUnit suites built into the test kernel, one TAP line per case
+# GROUPS: quick auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 30
+# TIMEOUT: 300
+#
 # KUnit suites built into the test kernel, run again from here so that the
 # runner's kernel-log scan covers them: one TAP line per test case.
 # shellcheck source=tests/lib.sh

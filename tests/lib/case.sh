@@ -1,0 +1,101 @@
+# shellcheck shell=bash
+# The case framework, the bottom layer of tests/lib.sh.
+#
+# A test is a list of cases; each case prints exactly one TAP line.
+# run_case runs a case function in a subshell with errexit: the first
+# failing command or assert fails the case, the next case still runs.
+set -euo pipefail
+
+SCRATCH=${TMPDIR:-/tmp}/loopmap-test.$$
+
+# assert WHAT COMMAND...: fail the case, saying WHAT, unless COMMAND succeeds.
+assert() {
+	local what=$1
+	shift
+	if ! "$@"; then
+		echo "assertion failed: $what" >&2
+		return 1
+	fi
+}
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+	if [ "$2" != "$3" ]; then
+		echo "assertion failed: $1: expected '$2', got '$3'" >&2
+		return 1
+	fi
+}
+
+# assert_fails WHAT COMMAND...: COMMAND must fail.
+assert_fails() {
+	local what=$1
+	shift
+	if "$@"; then
+		echo "assertion failed: $what (the command succeeded)" >&2
+		return 1
+	fi
+}
+
+# Undo whatever a case left: mounts under /mnt, loop devices, the host fs.
+# Only in the guest (scripts/guest-init.sh sets LOOPMAP_GUEST): on the
+# host, cases (tests/host/) never touch mounts or loop devices.
+cleanup_case() {
+	local m
+	if [ "${LOOPMAP_GUEST:-0}" != 1 ]; then
+		rm -rf "$SCRATCH"
+		return 0
+	fi
+	sync
+	for m in $(findmnt -rn -o TARGET | grep -E '^/mnt/' | sort -r); do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+	losetup -D 2>/dev/null || true
+	echo 1 >/sys/module/loop/parameters/extent_map 2>/dev/null || true
+	rm -rf "$SCRATCH"
+}
+
+# run_case DESCRIPTION FUNCTION [ARGS...]
+run_case() {
+	local desc=$1 log rc
+	shift
+	log=$(mktemp)
+	set +e
+	(
+		set -e
+		trap cleanup_case EXIT
+		mkdir -p "$SCRATCH"
+		"$@"
+	) >"$log" 2>&1
+	rc=$?
+	set -e
+	if [ $rc -eq 0 ]; then
+		echo "ok - $desc"
+	else
+		echo "not ok - $desc"
+		tail -n 15 "$log" | sed 's/^/# /'
+	fi
+	rm -f "$log"
+}
+
+# by_group QUICK AUTO STRESS: echoes the argument for the group this run
+# belongs to, $TEST_GROUP: QUICK for quick, STRESS for stress, AUTO for
+# auto and for anything else (or when it is unset).  Tests size their
+# work with it, the knob first:
+#   FILLS=${TEST_STALE_FILLS:-$(by_group 300 2000 10000)}
+by_group() {
+	case ${TEST_GROUP:-auto} in
+	quick) echo "$1" ;;
+	stress) echo "$3" ;;
+	*) echo "$2" ;;
+	esac
+}
+
+# skip_test REASON: skip the whole test.  Prints "# SKIP: REASON" and
+# exits with status 77, which the runner (tests/run.sh) counts as a skip
+# of the test, not a failure.  Call it at the test's top level, before
+# its cases: inside a case (run_case's subshell) it would end only that
+# case, which would then fail.
+skip_test() {
+	echo "# SKIP: $*"
+	exit 77
+}

@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# Host filesystems, the middle layer of tests/lib.sh: the filesystem that
+# holds the images (at $HOST, on $HOSTDEV), one case per filesystem, and
+# the marker that shows stale blocks.  Uses the case framework
+# (tests/lib/case.sh) and cleanup_loops (tests/lib/loop.sh).
+
+# Host filesystems every baseline case runs on.  ext3 means an
+# ext3-format filesystem (mkfs.ext3), mounted by the ext4 driver.
+HOSTFS_LIST=${HOSTFS_LIST:-"ext2 ext3 ext4"}
+# The "host disk" under those filesystems: a RAM disk (brd).
+HOSTDEV=${HOSTDEV:-/dev/ram0}
+HOSTFS_SIZE=${HOSTFS_SIZE:-768M}
+HOST=/mnt/host
+# shellcheck disable=SC2034 # used by tests/lib/loop.sh and the tests
+UPPER=/mnt/upper
+
+# mkfs_host FS: make and mount the host filesystem FS on $HOSTDEV at $HOST.
+mkfs_host() {
+	case $1 in
+	ext2 | ext3 | ext4) "mkfs.$1" -q -F "$HOSTDEV" "$HOSTFS_SIZE" ;;
+	*) echo "unknown host filesystem $1" >&2; return 1 ;;
+	esac
+	mkdir -p "$HOST"
+	mount -t "$1" "$HOSTDEV" "$HOST"
+	assert_eq "host filesystem type" "$1" "$(findmnt -n -o FSTYPE "$HOST")"
+}
+
+# umount_host: unmount the host filesystem; it must pass e2fsck -fn.
+umount_host() {
+	umount "$HOST"
+	assert "host filesystem passes e2fsck -fn" e2fsck -fn "$HOSTDEV" >/dev/null
+}
+
+# on_hostfs FS FUNCTION [ARGS...]: FUNCTION with $HOST on a fresh FS.
+on_hostfs() {
+	local fs=$1
+	shift
+	mkfs_host "$fs"
+	"$@"
+	cleanup_loops
+	umount_host
+}
+
+# for_each_hostfs DESCRIPTION FUNCTION [ARGS...]: one case per host fs.
+for_each_hostfs() {
+	local desc=$1 fs
+	shift
+	for fs in $HOSTFS_LIST; do
+		run_case "$fs: $desc" on_hostfs "$fs" "$@"
+	done
+}
+
+# full_image PATH SIZE_MIB: an image file with every block written.
+full_image() {
+	dd if=/dev/zero of="$1" bs=1M count="$2" status=none conv=fsync
+}
+
+# A pattern that no test writes: free blocks of a host filesystem are
+# filled with it (mark_free_space SIZE_MIB, or until it is full without
+# SIZE_MIB) before a sparse image is made, so that a block handed to the
+# image without its data shows it (no_marker).  O_DIRECT: the page cache
+# would make this the slowest part of a test.
+MARKER='LOOPMAP-STALE!!'
+mark_free_space() {
+	local mib=${1:-} n=100000 count=()
+	# 16 MiB at a time: every process start is slow in the guest
+	yes "$MARKER" 2>/dev/null | head -c $((16 << 20)) >"$SCRATCH/marker.16m" || true
+	if [ -n "$mib" ]; then
+		n=$(((mib + 15) / 16))
+		count=(count="$mib")
+	fi
+	# shellcheck disable=SC2034 # i only counts
+	for i in $(seq "$n"); do cat "$SCRATCH/marker.16m" || break; done 2>/dev/null |
+		dd of="$HOST/marker" bs=1M "${count[@]}" iflag=fullblock oflag=direct status=none \
+			2>/dev/null || true
+	rm -f "$SCRATCH/marker.16m"
+	sync
+	rm "$HOST/marker"
+	sync
+}
+
+no_marker() {
+	! grep -q -a -F "$MARKER" "$1"
+}

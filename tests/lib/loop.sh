@@ -1,0 +1,107 @@
+# shellcheck shell=bash
+# Loop devices, the top layer of tests/lib.sh: attach and detach images
+# with stock losetup, read the extent-map state, and round trips of files
+# through an upper filesystem on a loop device.  Uses the case framework
+# (tests/lib/case.sh) and the host filesystem's paths (tests/lib/hostfs.sh).
+
+# cleanup_loops: unmount the upper filesystem and detach every loop device.
+cleanup_loops() {
+	if mountpoint -q "$UPPER"; then umount "$UPPER"; fi
+	losetup -D
+}
+
+# attach IMAGE [LOSETUP OPTIONS...]: stock losetup; prints the device.
+# An image on the ext2/ext3/ext4 host filesystem must come up in
+# extent-mapped mode (loop/extent_map 1), unless the case sets
+# EXPECT_EXTMAP (0 or 1; empty: no check).
+attach() {
+	local img=$1 dev want
+	shift
+	dev=$(losetup -f --show "$@" "$img")
+	case $img in
+	"$HOST"/*) want=${EXPECT_EXTMAP-1} ;;
+	*) want=${EXPECT_EXTMAP-} ;;
+	esac
+	if [ -n "$want" ]; then
+		assert_eq "loop/extent_map of $dev on $img" "$want" \
+			"$(sysfs_loop "$dev" extent_map)" >&2
+	fi
+	echo "$dev"
+}
+
+# extmap_stat DEVICE FIELD: a counter of /sys/kernel/debug/loop/loopN
+extmap_stat() {
+	awk -v f="$2" '$1 == f { print $2 }' "/sys/kernel/debug/loop/${1#/dev/}"
+}
+
+# set_extmap_param 0|1: the loop module parameter extent_map
+set_extmap_param() {
+	echo "$1" >/sys/module/loop/parameters/extent_map
+}
+
+# detach DEVICE: losetup -d; the device must be free afterwards.
+detach() {
+	losetup -d "$1"
+	assert "$1 is released after losetup -d" wait_unbound "$1"
+}
+
+wait_unbound() {
+	local _
+	for _ in $(seq 50); do
+		losetup "$1" >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# write_files DIR SUMS: files of awkward sizes with random contents;
+# their SHA-256 sums go to SUMS (relative names).
+write_files() {
+	local dir=$1 sums=$2 size
+	for size in 1 511 4095 4096 65537 1048576 3145735; do
+		head -c "$size" /dev/urandom >"$dir/f$size"
+	done
+	mkdir -p "$dir/sub/deeper"
+	head -c 200000 /dev/urandom >"$dir/sub/deeper/g"
+	(cd "$dir" && find . -type f ! -path './lost+found/*' -print0 | sort -z |
+		xargs -0 sha256sum) >"$sums"
+}
+
+# verify_files DIR SUMS
+verify_files() {
+	(cd "$1" && sha256sum --quiet -c "$2")
+}
+
+# populate IMAGE SUMS [LOSETUP OPTIONS...]: attach, mkfs.ext4 on the loop
+# device, mount, write files (their sums to SUMS), umount, detach.
+populate() {
+	local img=$1 sums=$2 dev
+	shift 2
+	dev=$(attach "$img" "$@")
+	mkfs.ext4 -q "$dev"
+	mkdir -p "$UPPER"
+	mount "$dev" "$UPPER"
+	write_files "$UPPER" "$sums"
+	umount "$UPPER"
+	detach "$dev"
+}
+
+# roundtrip IMAGE [LOSETUP OPTIONS...]: populate, attach again, verify the
+# files, and check the upper filesystem with e2fsck.
+roundtrip() {
+	local img=$1 dev
+	shift
+	populate "$img" "$SCRATCH/sums" "$@"
+	dev=$(attach "$img" "$@")
+	mount -o ro "$dev" "$UPPER"
+	assert "files read back with their checksums after reattach" \
+		verify_files "$UPPER" "$SCRATCH/sums"
+	umount "$UPPER"
+	assert "upper filesystem passes e2fsck -fn" e2fsck -fn "$dev" >/dev/null
+	detach "$dev"
+}
+
+# sysfs_loop DEVICE ATTRIBUTE: /sys/block/loopN/loop/ATTRIBUTE
+sysfs_loop() {
+	cat "/sys/block/${1#/dev/}/loop/$2"
+}
