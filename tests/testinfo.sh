@@ -61,17 +61,23 @@ ti_in_group() {
 }
 
 # ti_select DIR GROUP [FILTER...]: the tests under DIR in GROUP (any group
-# when GROUP is empty) that match one of the FILTERs (all when none)
+# when GROUP is empty) that match one of the FILTERs (all when none), in
+# the order of the FILTERs, each once
 ti_select() {
-	local dir=$1 group=$2 id f ok
+	local dir=$1 group=$2 id f
+	local -a all
+	local -A seen=()
 	shift 2
-	for id in $(ti_tests "$dir"); do
-		if [ -n "$group" ] && ! ti_in_group "$dir/$id.sh" "$group"; then continue; fi
-		ok=$(($# == 0))
-		for f in "$@"; do
-			if ti_match "$id" "$f"; then ok=1; break; fi
+	mapfile -t all < <(ti_tests "$dir")
+	[ $# -gt 0 ] || set -- '*'
+	for f in "$@"; do
+		for id in "${all[@]}"; do
+			[ -z "${seen[$id]:-}" ] || continue
+			ti_match "$id" "$f" || continue
+			if [ -n "$group" ] && ! ti_in_group "$dir/$id.sh" "$group"; then continue; fi
+			seen[$id]=1
+			echo "$id"
 		done
-		[ "$ok" = 1 ] && echo "$id"
 	done
 	return 0
 }

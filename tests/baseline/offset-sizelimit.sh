@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 315
+# DURATION: 150
 # TIMEOUT: 945
 #
 # losetup --offset and --sizelimit: the device is exactly the window, and

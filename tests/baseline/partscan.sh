@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 210
+# DURATION: 80
 # TIMEOUT: 630
 # REQUIRES: cmd:parted
 #

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 220
+# DURATION: 100
 # TIMEOUT: 660
 # REQUIRES: cmd:fio
 #

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 600
+# DURATION: 230
 # TIMEOUT: 1800
 # REQUIRES: cmd:fio
 #

@@ -3,10 +3,10 @@
 # GROUPS: auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 480
+# DURATION: 370
 # TIMEOUT: 1500 stress=10800
 # REQUIRES: cmd:dmsetup
-# TEST_REPLAY_BATCHES: batches of the crash workload per host filesystem, about two crash points each (quick 2, auto 3, stress 30)
+# TEST_REPLAY_BATCHES: batches of the crash workload per host filesystem, about two crash points each (quick 2, auto 4, stress 30)
 # TEST_REPLAY_LOGDEV: the device dm-log-writes logs to (default /dev/ram1)
 #
 # Crash points by replay: the host filesystem sits on dm-log-writes, which
@@ -30,7 +30,7 @@
 . "$(dirname "$0")/../lib.sh"
 HOSTFS_SIZE=64M
 LOG_DEV=${TEST_REPLAY_LOGDEV:-/dev/ram1}
-BATCHES=${TEST_REPLAY_BATCHES:-$(by_group 2 3 30)}
+BATCHES=${TEST_REPLAY_BATCHES:-$(by_group 2 4 30)}
 crashio=$(dirname "$0")/../host/crash/crashio.py
 replay=$(dirname "$0")/replay.py
 LW=loopmap-lw

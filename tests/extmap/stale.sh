@@ -3,10 +3,10 @@
 # GROUPS: quick auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 500
+# DURATION: 240
 # TIMEOUT: 1500 stress=7200
-# TEST_STALE_FILLS: hole fills on ext3-format (quick 300, auto 2000, stress 10000)
-# TEST_STALE_FILLS_OTHER: hole fills on ext2 and on ext4 (quick 200, auto 1000, stress 3000)
+# TEST_STALE_FILLS: hole fills on ext3-format (quick 300, auto 4000, stress 10000)
+# TEST_STALE_FILLS_OTHER: hole fills on ext2 and on ext4 (quick 200, auto 2000, stress 3000)
 #
 # Hole-fill exclusion: readers racing with hole fills never see the disk's
 # previous contents.  The host filesystem's free blocks hold a marker
@@ -19,8 +19,8 @@
 . "$(dirname "$0")/../lib.sh"
 HOSTFS_SIZE=512M
 
-FILLS=${TEST_STALE_FILLS:-$(by_group 300 2000 10000)}
-FILLS_OTHER=${TEST_STALE_FILLS_OTHER:-$(by_group 200 1000 3000)}
+FILLS=${TEST_STALE_FILLS:-$(by_group 300 4000 10000)}
+FILLS_OTHER=${TEST_STALE_FILLS_OTHER:-$(by_group 200 2000 3000)}
 
 stale_case() {
 	local dev fills=$1

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: host
 # KERNEL: test
-# DURATION: 90
+# DURATION: 40
 # TIMEOUT: 600
 #
 # tests/run.sh runs host tests the way it runs guest tests.  Fixtures in
@@ -42,7 +42,10 @@ hang_case() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
 	done
-	assert "its guest's QEMU was stopped with it" ! kill -0 "$pid" 2>/dev/null
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "assertion failed: its guest's QEMU (pid $pid) still runs" >&2
+		return 1
+	fi
 }
 run_case "host runner: a hung host test is killed at its limit, with its guest" hang_case
 

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 60
+# DURATION: 120
 # TIMEOUT: 300
 #
 # The test runner itself: run it on fixtures whose outcome is known (a

@@ -3,7 +3,7 @@
 # GROUPS: auto stress
 # WHERE: host
 # KERNEL: test
-# DURATION: 420
+# DURATION: 320
 # TIMEOUT: 1500 stress=10800
 # TEST_CRASH_ROUNDS: rounds per host filesystem, one killed guest each (quick 1, auto 2, stress 50)
 # TEST_CRASH_FS: the host filesystems (default "ext2 ext3 ext4")
