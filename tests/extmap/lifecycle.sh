@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 330
+# DURATION: 200
 # TIMEOUT: 990
 # REQUIRES: cmd:fio
 #
@@ -64,17 +64,18 @@ change_fd_case() {
 	local dev
 	full_image "$HOST/a.img" 8
 	dd if=/dev/urandom of="$HOST/b.img" bs=1M count=8 conv=fsync status=none
-	dev=$(attach "$HOST/a.img" --read-only)
+	# LOOP_CHANGE_FD needs a read-only device, which never binds its file
+	dev=$(EXPECT_EXTMAP=0 attach "$HOST/a.img" --read-only)
 	"$FSOPS" change-fd "$dev" "$HOST/b.img"
-	assert_eq "still extent-mapped" 1 "$(sysfs_loop "$dev" extent_map)"
+	assert_eq "still classic" 0 "$(sysfs_loop "$dev" extent_map)"
 	assert "the device now reads the new file" cmp "$dev" "$HOST/b.img"
-	assert "the old file is writable again" \
+	assert "the old file is writable" \
 		dd if=/dev/zero of="$HOST/a.img" bs=4k count=1 conv=notrunc status=none
-	assert_fails "the new file is not" \
+	assert "the new file is writable" \
 		dd if=/dev/zero of="$HOST/b.img" bs=4k count=1 conv=notrunc status=none
 	detach "$dev"
 }
-for_each_hostfs "LOOP_CHANGE_FD on a read-only extent-mapped device" change_fd_case
+for_each_hostfs "LOOP_CHANGE_FD on a read-only device: classic, no file locked" change_fd_case
 
 autoclear_case() {
 	local dev
