@@ -39,7 +39,7 @@ ti_tests() {
 		[ -x "$t" ] || continue
 		id=${t#"$dir"/}
 		id=${id%.sh}
-		[ -n "$(ti_field "$t" WHERE)" ] || [ -n "${LOOPMAP_NO_HEADERS:-}" ] || continue
+		[ -n "$(ti_field "$t" WHERE)" ] || continue
 		echo "$id"
 	done
 }

@@ -52,50 +52,54 @@ recover() {
 	mount -t "$1" "$HOSTDEV" "$HOST"
 }
 
-shutdown_case() {
-	local dev fs before
-	fs=$(findmnt -n -o FSTYPE "$HOST")
-	image_bound
-	# EXT4_IOC_SHUTDOWN, EXT4_GOING_FLAGS_NOLOGFLUSH: a sudden stop
+# reads_as_image DEV: the device reads a mapped block exactly when the
+# host fs still reads the image
+reads_as_image() {
+	if dd if="$HOST/disk.img" of=/dev/null bs=4k count=1 iflag=direct status=none; then
+		assert "the device reads, as the image does" \
+			dd if="$1" of=/dev/null bs=4k skip=30 count=1 iflag=direct status=none
+	else
+		assert_fails "the device does not read, as the image does not" \
+			dd if="$1" of=/dev/null bs=4k skip=30 count=1 iflag=direct status=none
+	fi
+}
+
+# EXT4_IOC_SHUTDOWN, EXT4_GOING_FLAGS_NOLOGFLUSH: a sudden stop.  ext4
+# refuses reads afterwards, so the device must too.
+stop_by_shutdown() {
 	python3 -c 'import fcntl, os, struct, sys
 fd = os.open(sys.argv[1], os.O_RDONLY)
 fcntl.ioctl(fd, 0x8004587D, struct.pack("I", 2))' "$HOST"
-	before=$(sha256sum <"$HOSTDEV")
-	writes_fail "$dev"
-	assert_fails "a read of a mapped block fails" \
-		dd if="$dev" of=/dev/null bs=4k skip=30 count=1 iflag=direct status=none
-	assert_eq "nothing reached the host disk after the shutdown" \
-		"$before" "$(sha256sum <"$HOSTDEV")"
-	recover "$fs"
+	assert_fails "the host fs refuses reads of the image" \
+		dd if="$HOST/disk.img" of=/dev/null bs=4k count=1 iflag=direct status=none
 }
-HOSTFS_LIST="ext3 ext4" for_each_hostfs "shutdown: remapped I/O fails with EIO, the host disk is unchanged" \
-	shutdown_case
 
 # ext4 since 6.6 handles errors=remount-ro by shutting the filesystem
 # down (EXT4_FLAGS_SHUTDOWN) rather than setting SB_RDONLY: it refuses
 # writes, and reads too.  loop must do as the filesystem does.
-remount_ro_case() {
-	local dev fs name before
-	fs=$(findmnt -n -o FSTYPE "$HOST")
-	mount -o remount,errors=remount-ro "$HOST"
-	image_bound
-	name=${HOSTDEV#/dev/}
-	echo "loopmap test" >"/sys/fs/ext4/$name/trigger_fs_error"
+stop_by_error() {
+	echo "loopmap test" >"/sys/fs/ext4/${HOSTDEV#/dev/}/trigger_fs_error"
 	assert_fails "the error stopped writes to the host fs" touch "$HOST/new"
 	# the error record reaches the superblock from a work item
 	sleep 2
+}
+
+# stopped_case HOW: stop the host fs (stop_by_HOW) under a bound image;
+# then writes fail, reads go as the host fs's, the disk does not change
+stopped_case() {
+	local how=$1 dev fs before
+	fs=$(findmnt -n -o FSTYPE "$HOST")
+	if [ "$how" = error ]; then mount -o remount,errors=remount-ro "$HOST"; fi
+	image_bound
+	"stop_by_$how"
 	before=$(sha256sum <"$HOSTDEV")
 	writes_fail "$dev"
-	if dd if="$HOST/disk.img" of=/dev/null bs=4k count=1 iflag=direct status=none; then
-		assert "the device reads, as the image does" \
-			dd if="$dev" of=/dev/null bs=4k skip=30 count=1 iflag=direct status=none
-	else
-		assert_fails "the device does not read, as the image does not" \
-			dd if="$dev" of=/dev/null bs=4k skip=30 count=1 iflag=direct status=none
-	fi
-	assert_eq "nothing reached the host disk after the error" \
+	reads_as_image "$dev"
+	assert_eq "nothing reached the host disk after the $how" \
 		"$before" "$(sha256sum <"$HOSTDEV")"
 	recover "$fs"
 }
+HOSTFS_LIST="ext3 ext4" for_each_hostfs "shutdown: remapped I/O fails with EIO, the host disk is unchanged" \
+	stopped_case shutdown
 HOSTFS_LIST="ext3 ext4" for_each_hostfs "errors=remount-ro: remapped writes fail, reads as the host fs's" \
-	remount_ro_case
+	stopped_case error
