@@ -82,3 +82,11 @@ mark_free_space() {
 no_marker() {
 	! grep -q -a -F "$MARKER" "$1"
 }
+
+# hostdev_sum: SHA-256 of the host filesystem's part of the host disk, as
+# it is on the device, not as the block device's page cache (which ext4's
+# metadata shares) remembers it.
+hostdev_sum() {
+	dd if="$HOSTDEV" bs=1M count=$(($(numfmt --from=iec "$HOSTFS_SIZE") >> 20)) \
+		iflag=direct status=none | sha256sum
+}
