@@ -45,7 +45,7 @@ race_case() {
 	trap 'dmsetup resume --noudevsync "$STALL" 2>/dev/null || true
 	      dmsetup remove --noudevsync "$STALL" 2>/dev/null || true
 	      cleanup_case' EXIT
-	head -c 8M /dev/urandom >"$HOST/disk.img"
+	head -c 2M /dev/urandom >"$HOST/disk.img"
 	sync
 	# what the image holds once the stalled write below has landed
 	cp "$HOST/disk.img" "$SCRATCH/expected"
@@ -71,7 +71,7 @@ os.pwrite(img, buf, 1 << 20)
 	losetup=$!
 	assert "losetup waits for the inode lock" until_blocked "$losetup"
 
-	fallocate --punch-hole --offset 0 --length 4M "$HOST/disk.img" \
+	fallocate --punch-hole --offset 0 --length 2M "$HOST/disk.img" \
 		2>"$SCRATCH/punch.err" &
 	punch=$!
 	assert "the punch waits for the inode lock (past vfs_fallocate's check)" \

@@ -3,8 +3,8 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 45
-# TIMEOUT: 200
+# DURATION: 150
+# TIMEOUT: 450
 # REQUIRES: cmd:dmsetup path:/dev/ram0
 #
 # ext2 and ext3-format files link the blocks of a fill into the file when
@@ -14,18 +14,18 @@
 # fill is over, the data), never what the disk held before: deleted data
 # of other files.  The window is made deterministic: the host fs sits on
 # a dm-delay device whose free space first holds a marker; for the race,
-# its table is swapped for one that holds writes for 3 s (reads are not
+# its table is swapped for one that holds writes for 8 s (reads are not
 # delayed).  A 4 KiB write into a hole of a bound image is then in flight
 # while the image's block is read through the host fs, O_DIRECT and
 # buffered (caches dropped).  Neither read may hold the marker; after the
 # write, the device and the file (whose page the buffered read cached)
 # read the data, and the host fs passes e2fsck.
 #
-# TEST_HOSTREAD_DELAY_MS: how long the slow table holds writes (3000)
+# TEST_HOSTREAD_DELAY_MS: how long the slow table holds writes (8000)
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 HOSTFS_SIZE=32M
-DELAY_MS=${TEST_HOSTREAD_DELAY_MS:-3000}
+DELAY_MS=${TEST_HOSTREAD_DELAY_MS:-8000}
 DELAYED=lm-delay
 SECTORS=$(($(numfmt --from=iec "$HOSTFS_SIZE") >> 9))
 RAM=/dev/ram0
@@ -43,7 +43,7 @@ zeros_or_data() {
 
 reader_case() {
 	local fs=$1 dev writer blk=100
-	trap 'dmsetup remove --noudevsync "$DELAYED" 2>/dev/null || true; cleanup_case' EXIT
+	trap 'cleanup_case; dmsetup remove --noudevsync "$DELAYED" 2>/dev/null || true' EXIT
 	dmsetup create --noudevsync "$DELAYED" --table "0 $SECTORS delay $RAM 0 0"
 	HOSTDEV=/dev/dm-$(dmsetup info -c --noheadings -o minor "$DELAYED" | tr -d ' ')
 	mkfs_host "$fs"
@@ -62,11 +62,11 @@ reader_case() {
 		status=none
 	echo 3 >/proc/sys/vm/drop_caches
 	dd if="$HOST/disk.img" of="$SCRATCH/buffered" bs=4k skip=$blk count=1 status=none
-	assert "the fill was still in flight during both reads" kill -0 "$writer"
 	assert "an O_DIRECT read of the image during the fill has no stale data" \
 		no_marker "$SCRATCH/direct"
 	assert "a buffered read of the image during the fill has no stale data" \
 		no_marker "$SCRATCH/buffered"
+	assert "the fill was still in flight during both reads" kill -0 "$writer"
 	assert "the O_DIRECT read gave zeros or the data" zeros_or_data "$SCRATCH/direct"
 	assert "the write succeeded" wait "$writer"
 	delay_writes 0
