@@ -34,26 +34,42 @@ kmake() { make -s -C "$TREE" O="$obj" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache
 files=()
 for f in $frags; do files+=("$LOOPMAP_TOP/configs/$f.config"); done
 want=$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)
-if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.loopmap-config" 2>/dev/null)" != "$want" ]; then
-	msg "configuring $obj: tinyconfig + ${frags// /, }"
-	kmake tinyconfig >/dev/null
-	"$TREE/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${files[@]}" >/dev/null
-	kmake olddefconfig >/dev/null
-	# Every option a fragment asks for must have taken: a silent
-	# dependency failure would leave a test without what it relies on.
-	bad=$(awk '
+
+# missing_options: the options a fragment asks for that $obj/.config lacks.
+# Every one must have taken: a silent dependency failure would leave a
+# test without what it relies on.
+missing_options() {
+	awk '
 		FNR == NR { have[$0] = 1; next }
 		/^CONFIG_[A-Za-z0-9_]+=/ { if (!($0 in have)) print; next }
 		/^# CONFIG_[A-Za-z0-9_]+ is not set/ {
 			split($2, a, "="); opt = a[1]
 			for (h in have) if (index(h, opt "=") == 1 && h !~ /=n$/) { print; break }
-		}' "$obj/.config" "${files[@]}")
+		}' "$obj/.config" "${files[@]}"
+}
+
+# Regenerate when a fragment changed, and also when an option went
+# missing since: building an older commit of the tree, whose Kconfig
+# lacks an option, makes kbuild drop it from .config for good.
+if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.loopmap-config" 2>/dev/null)" != "$want" ] ||
+	[ -n "$(missing_options)" ]; then
+	msg "configuring $obj: tinyconfig + ${frags// /, }"
+	rm -f "$obj/.loopmap-config"
+	kmake tinyconfig >/dev/null
+	"$TREE/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${files[@]}" >/dev/null
+	kmake olddefconfig >/dev/null
+	bad=$(missing_options)
 	if [ -n "$bad" ]; then
 		printf '%s\n' "$bad" >&2
-		rm -f "$obj/.loopmap-config"
-		die "the options above from configs/ did not take in $obj/.config"
+		# A commit older than an option's Kconfig entry (git rebase -x
+		# of the series) cannot have it: LOOPMAP_ALLOW_MISSING=1 builds
+		# it anyway, and the next build configures again.
+		[ "${LOOPMAP_ALLOW_MISSING:-0}" = 1 ] ||
+			die "the options above from configs/ did not take in $obj/.config"
+		msg "building without them (LOOPMAP_ALLOW_MISSING=1)"
+	else
+		echo "$want" >"$obj/.loopmap-config"
 	fi
-	echo "$want" >"$obj/.loopmap-config"
 fi
 
 start=$(date +%s)

@@ -1,0 +1,76 @@
+#!/bin/bash
+# DESCRIPTION: host disk errors under remapped reads, writes and fills reach the caller as EIO, with no hang
+# GROUPS: auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 60
+# TIMEOUT: 300
+# REQUIRES: cmd:dmsetup path:/dev/ram0
+#
+# Remapped I/O goes to the host disk without the filesystem, so the disk's
+# errors must come back to loop's caller as they would through the
+# filesystem: an I/O error, never a hang, a success or a kernel report.
+# The host fs sits on a device-mapper device over /dev/ram0 whose table
+# is swapped, under a bound image that is half written and half sparse,
+# for dm-flakey tables that fail I/O: with error_writes (writes fail,
+# reads work) an O_DIRECT write to a mapped block and one into a hole
+# fail and the mapped block reads back as before; with every I/O failing
+# a read of a mapped block fails.  Then the linear table comes back: the
+# device reads its old data, the host fs is repaired by e2fsck -fy (exit
+# 0 or 1) and then passes e2fsck -fn.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+HOSTFS_SIZE=32M
+FAULTY=lm-faulty
+SECTORS=$(($(numfmt --from=iec "$HOSTFS_SIZE") >> 9))
+RAM=/dev/ram0
+
+# table TABLE: swap the device's table
+table() {
+	dmsetup suspend --noudevsync --noflush "$FAULTY"
+	dmsetup reload "$FAULTY" --table "$1"
+	dmsetup resume --noudevsync "$FAULTY"
+}
+
+errors_case() {
+	local fs=$1 dev rc
+	trap 'cleanup_case; dmsetup remove --noudevsync "$FAULTY" 2>/dev/null || true' EXIT
+	dmsetup create --noudevsync "$FAULTY" --table "0 $SECTORS linear $RAM 0"
+	HOSTDEV=/dev/dm-$(dmsetup info -c --noheadings -o minor "$FAULTY" | tr -d ' ')
+	mkfs_host "$fs"
+	head -c 4M /dev/urandom >"$SCRATCH/data"
+	cp "$SCRATCH/data" "$HOST/disk.img"
+	truncate -s 8M "$HOST/disk.img"
+	sync
+	dev=$(attach "$HOST/disk.img")
+	head -c 64k /dev/urandom >"$SCRATCH/new"
+
+	table "0 $SECTORS flakey $RAM 0 0 3600 1 error_writes"
+	assert_fails "a write to mapped blocks fails" \
+		dd if="$SCRATCH/new" of="$dev" bs=64k seek=8 count=1 oflag=direct status=none
+	assert_fails "a write into a hole fails" \
+		dd if="$SCRATCH/new" of="$dev" bs=64k seek=96 count=1 oflag=direct status=none
+	assert "the mapped blocks read back as before" \
+		cmp <(dd if="$dev" bs=64k skip=8 count=1 iflag=direct status=none) \
+		<(dd if="$SCRATCH/data" bs=64k skip=8 count=1 status=none)
+
+	table "0 $SECTORS flakey $RAM 0 0 3600"
+	assert_fails "a read of mapped blocks fails" \
+		dd if="$dev" of=/dev/null bs=64k skip=16 count=1 iflag=direct status=none
+
+	table "0 $SECTORS linear $RAM 0"
+	assert "the device reads its data once the disk works" \
+		cmp <(dd if="$dev" bs=1M count=4 iflag=direct status=none) "$SCRATCH/data"
+	losetup -d "$dev"
+	assert "$dev is released" wait_unbound "$dev"
+	umount "$HOST" || umount -l "$HOST"
+	rc=0
+	e2fsck -fy "$HOSTDEV" >/dev/null 2>&1 || rc=$?
+	assert "e2fsck -fy repairs the host fs (exit $rc)" [ "$rc" -le 1 ]
+	assert "the host fs then passes e2fsck -fn" e2fsck -fn "$HOSTDEV" >/dev/null
+	dmsetup remove --noudevsync "$FAULTY"
+}
+
+for fs in $HOSTFS_LIST; do
+	run_case "$fs: host disk errors under remapped I/O" errors_case "$fs"
+done
