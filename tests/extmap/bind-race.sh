@@ -3,8 +3,8 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 20
-# TIMEOUT: 150
+# DURATION: 50
+# TIMEOUT: 300
 # REQUIRES: cmd:dmsetup cmd:fallocate cmd:python3 path:/dev/ram3
 #
 # vfs_fallocate() refuses changes to a bound image (ETXTBSY), but it

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 20
+# DURATION: 40
 # TIMEOUT: 150
 # REQUIRES: path:/sys/kernel/debug/fail_fsext_map
 #

@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 100
-# TIMEOUT: 300
+# TIMEOUT: 600
 #
 # The README's way to grow a loop device is truncate -s up, then
 # losetup -c.  A filesystem growing a file whose old end is not block
