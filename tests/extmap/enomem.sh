@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 40
-# TIMEOUT: 150
+# TIMEOUT: 300
 # REQUIRES: path:/sys/kernel/debug/fail_fsext_map
 #
 # Memory pressure must delay I/O, never fail it: blk-mq drivers return

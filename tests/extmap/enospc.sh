@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 40
-# TIMEOUT: 200
+# TIMEOUT: 400
 #
 # On an ext3-format host fs, the commit of a transaction that linked
 # blocks a fill allocated waits for the fill's data (ordered mode).  A

@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 40
-# TIMEOUT: 200
+# TIMEOUT: 400
 # REQUIRES: cmd:fsfreeze
 #
 # fsfreeze promises that nothing reaches a frozen filesystem's disk until

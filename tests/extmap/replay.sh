@@ -6,7 +6,7 @@
 # DURATION: 370
 # TIMEOUT: 1500 stress=10800
 # REQUIRES: cmd:dmsetup
-# TEST_REPLAY_BATCHES: batches of the crash workload per host filesystem, about two crash points each (quick 2, auto 4, stress 30)
+# TEST_REPLAY_BATCHES: batches of the crash workload per host filesystem, about two crash points each (quick 2, auto 2, stress 30)
 # TEST_REPLAY_LOGDEV: the device dm-log-writes logs to (default /dev/ram1)
 #
 # Crash points by replay: the host filesystem sits on dm-log-writes, which
@@ -23,14 +23,14 @@
 # their data, no byte shows the marker the free space held.
 #
 # TEST_REPLAY_BATCHES batches per filesystem, each giving about two
-# crash points (the auto form's 3: about 7 points).  The checks are
+# crash points (the auto form's 2: about 5 points).  The checks are
 # tests/host/crash/check-disk.sh's.  Each point's result goes to
 # $LOOPMAP_OUT/replay-FS.txt.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 HOSTFS_SIZE=64M
 LOG_DEV=${TEST_REPLAY_LOGDEV:-/dev/ram1}
-BATCHES=${TEST_REPLAY_BATCHES:-$(by_group 2 4 30)}
+BATCHES=${TEST_REPLAY_BATCHES:-$(by_group 2 2 30)}
 crashio=$(dirname "$0")/../host/crash/crashio.py
 replay=$(dirname "$0")/replay.py
 LW=loopmap-lw

@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 60
-# TIMEOUT: 300
+# TIMEOUT: 600
 #
 # A shut-down filesystem (EXT4_IOC_SHUTDOWN, what xfs_io -x -c shutdown
 # does) must not be written any more, nor read: remapped I/O, which goes

@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 120
-# TIMEOUT: 300
+# TIMEOUT: 600
 #
 # The test runner itself: run it on fixtures whose outcome is known (a
 # passing test, a failing one, one that exits non-zero, one that prints

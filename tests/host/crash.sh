@@ -4,7 +4,7 @@
 # WHERE: host
 # KERNEL: test
 # DURATION: 320
-# TIMEOUT: 1500 stress=10800
+# TIMEOUT: 2700 stress=10800
 # TEST_CRASH_ROUNDS: rounds per host filesystem, one killed guest each (quick 1, auto 2, stress 50)
 # TEST_CRASH_FS: the host filesystems (default "ext2 ext3 ext4")
 # TEST_CRASH_KERNEL: the kernel the guests boot (quick and auto: test; stress: release, so the stress form boots the release kernel)
