@@ -5,7 +5,7 @@
 # KERNEL: test
 # DURATION: 320
 # TIMEOUT: 2700 stress=10800
-# TEST_CRASH_ROUNDS: rounds per host filesystem, one killed guest each (quick 1, auto 2, stress 50)
+# TEST_CRASH_ROUNDS: rounds per host filesystem, one killed guest each (quick 1, auto 1, stress 50)
 # TEST_CRASH_FS: the host filesystems (default "ext2 ext3 ext4")
 # TEST_CRASH_KERNEL: the kernel the guests boot (quick and auto: test; stress: release, so the stress form boots the release kernel)
 # TEST_CRASH_PARALLEL: 1 runs the filesystems side by side, one guest each (quick and auto 0, stress 1)
@@ -28,7 +28,7 @@
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/../../scripts/lib.sh"
 
-ROUNDS=${TEST_CRASH_ROUNDS:-$(by_group 1 2 50)}
+ROUNDS=${TEST_CRASH_ROUNDS:-$(by_group 1 1 50)}
 FSES=${TEST_CRASH_FS:-ext2 ext3 ext4}
 KERNEL=${TEST_CRASH_KERNEL:-$(by_group test test release)}
 PARALLEL=${TEST_CRASH_PARALLEL:-$(by_group 0 0 1)}
