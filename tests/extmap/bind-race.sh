@@ -25,20 +25,30 @@ HOSTFS_SIZE=32M
 STALL_DEV=${TEST_STALL_DEV:-/dev/ram3}
 STALL=lm-stall
 
-# a process that sleeps in the kernel (D state)
-blocked() {
-	[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = D ]
-}
-
-# until_blocked PID: wait up to 5 s for PID to sleep in the kernel
-until_blocked() {
-	local _
-	for _ in $(seq 50); do
-		blocked "$1" && return 0
+# until_blocked_in PID NR: wait up to 10 s for PID to sleep in the kernel
+# (D state) inside system call NR, seen twice 0.5 s apart.  D state alone
+# is not enough: under 9p a process also sleeps while it pages its own
+# binary and libraries in, before it reaches the call that matters.
+until_blocked_in() {
+	local _ seen=0
+	for _ in $(seq 100); do
+		if [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = D ] &&
+		   [ "$(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null)" = "$2" ]; then
+			seen=$((seen + 1))
+			[ "$seen" -ge 2 ] && return 0
+			sleep 0.5
+			continue
+		fi
+		seen=0
 		sleep 0.1
 	done
 	return 1
 }
+
+# x86_64 system call numbers
+NR_IOCTL=16
+NR_PWRITE64=18
+NR_FALLOCATE=285
 
 race_case() {
 	local writer losetup punch dev stall
@@ -65,17 +75,19 @@ img = os.open(sys.argv[1], os.O_WRONLY)
 os.pwrite(img, buf, 1 << 20)
 ' "$HOST/disk.img" "$stall" &
 	writer=$!
-	assert "the writer sleeps on the suspended device" until_blocked "$writer"
+	assert "the writer sleeps on the suspended device, in pwrite" \
+		until_blocked_in "$writer" "$NR_PWRITE64"
 
 	losetup -f --show "$HOST/disk.img" >"$SCRATCH/dev" &
 	losetup=$!
-	assert "losetup waits for the inode lock" until_blocked "$losetup"
+	assert "losetup waits for the inode lock, in its ioctl" \
+		until_blocked_in "$losetup" "$NR_IOCTL"
 
 	fallocate --punch-hole --offset 0 --length 2M "$HOST/disk.img" \
 		2>"$SCRATCH/punch.err" &
 	punch=$!
 	assert "the punch waits for the inode lock (past vfs_fallocate's check)" \
-		until_blocked "$punch"
+		until_blocked_in "$punch" "$NR_FALLOCATE"
 
 	dmsetup resume --noudevsync "$STALL"
 	assert "the write finished" wait "$writer"
