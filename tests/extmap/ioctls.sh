@@ -4,9 +4,9 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 150
-# TIMEOUT: 400
+# TIMEOUT: 600
 # REQUIRES: cmd:fio cmd:python3 cmd:losetup
-# TEST_IOCTLS_SECONDS: how long the ioctls race fio, per host fs (quick 5, auto 10, stress 120)
+# TEST_IOCTLS_SECONDS: how long the ioctls race fio, per host fs (quick 5, auto 10, stress 60)
 #
 # Extent-mapped mode hooks into loop's configuration paths (bind at
 # LOOP_CONFIGURE, unbind at LOOP_CLR_FD and autoclear, maps dropped when
@@ -29,7 +29,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 HOSTFS_SIZE=64M
-SECONDS_RACE=${TEST_IOCTLS_SECONDS:-$(by_group 5 10 120)}
+SECONDS_RACE=${TEST_IOCTLS_SECONDS:-$(by_group 5 10 60)}
 
 # loopctl DEVICE COMMAND...: loop ioctls from python.  Commands:
 #   errnos           one line per bad call: its name and the errno name
