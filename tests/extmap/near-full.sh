@@ -36,9 +36,7 @@ HOSTFS_SIZE=$((4 * MIB + 32))M
 mkfs_small() {
 	local journal=()
 	[ "$1" = ext2 ] || journal=(-J size=1)
-	"mkfs.$1" -q -F -b 1024 "${journal[@]}" "$HOSTDEV" "$HOSTFS_SIZE"
-	mkdir -p "$HOST"
-	mount -t "$1" "$HOSTDEV" "$HOST"
+	mkfs_host "$1" -b 1024 "${journal[@]}"
 	assert_eq "host block size" 1024 "$(stat -f -c %S "$HOST")"
 }
 

@@ -14,15 +14,18 @@ HOST=/mnt/host
 # shellcheck disable=SC2034 # used by tests/lib/loop.sh and the tests
 UPPER=/mnt/upper
 
-# mkfs_host FS: make and mount the host filesystem FS on $HOSTDEV at $HOST.
+# mkfs_host FS [MKFS OPTIONS...]: make and mount the host filesystem FS
+# on $HOSTDEV at $HOST.
 mkfs_host() {
-	case $1 in
-	ext2 | ext3 | ext4) "mkfs.$1" -q -F "$HOSTDEV" "$HOSTFS_SIZE" ;;
-	*) echo "unknown host filesystem $1" >&2; return 1 ;;
+	local fs=$1
+	shift
+	case $fs in
+	ext2 | ext3 | ext4) "mkfs.$fs" -q -F "$@" "$HOSTDEV" "$HOSTFS_SIZE" ;;
+	*) echo "unknown host filesystem $fs" >&2; return 1 ;;
 	esac
 	mkdir -p "$HOST"
-	mount -t "$1" "$HOSTDEV" "$HOST"
-	assert_eq "host filesystem type" "$1" "$(findmnt -n -o FSTYPE "$HOST")"
+	mount -t "$fs" "$HOSTDEV" "$HOST"
+	assert_eq "host filesystem type" "$fs" "$(findmnt -n -o FSTYPE "$HOST")"
 }
 
 # umount_host: unmount the host filesystem; it must pass e2fsck -fn.
