@@ -8,6 +8,8 @@
     fsops.py copy-range SRC DST        copy_file_range(2) of 4096 bytes
     fsops.py clone SRC DST             FICLONE of SRC onto DST
     fsops.py move-ext FILE DONOR       EXT4_IOC_MOVE_EXT of the first block
+    fsops.py ctl-add N...              LOOP_CTL_ADD of loopN for each N
+    fsops.py ctl-remove N...           LOOP_CTL_REMOVE of loopN for each N
     fsops.py attacher-writes FILE      attach FILE with LOOP_SET_FD and, with
                                        the same descriptor still open, try
                                        pwrite and a hole punch; prints the
@@ -28,6 +30,8 @@ LOOP_GET_STATUS64 = 0x4C05
 LOOP_CHANGE_FD = 0x4C06
 LOOP_SET_FD = 0x4C00
 LOOP_CLR_FD = 0x4C01
+LOOP_CTL_ADD = 0x4C80
+LOOP_CTL_REMOVE = 0x4C81
 LOOP_CTL_GET_FREE = 0x4C82
 FALLOC_FL_KEEP_SIZE = 1
 FALLOC_FL_PUNCH_HOLE = 2
@@ -57,6 +61,11 @@ def main(argv):
         fd = os.open(args[0], os.O_RDONLY)
         new = os.open(args[1], os.O_RDONLY)
         fcntl.ioctl(fd, LOOP_CHANGE_FD, new)
+    elif op in ("ctl-add", "ctl-remove"):
+        ctl = os.open("/dev/loop-control", os.O_RDWR)
+        req = LOOP_CTL_ADD if op == "ctl-add" else LOOP_CTL_REMOVE
+        for n in args:
+            fcntl.ioctl(ctl, req, int(n))
     elif op == "mmap-write":
         fd = os.open(args[0], os.O_RDWR)
         m = mmap.mmap(fd, 4096, mmap.MAP_SHARED,

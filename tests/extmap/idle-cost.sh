@@ -1,0 +1,82 @@
+#!/bin/bash
+# DESCRIPTION: loop devices that are idle or classic carry none of extent-mapped mode's resources; a device gets them when it enters the mode and frees them when it leaves
+# GROUPS: quick auto
+# WHERE: guest
+# KERNEL: test
+# DURATION: 40
+# TIMEOUT: 300
+# REQUIRES: cmd:python3
+#
+# Systems run dozens of loop devices (snaps, containers), most of them
+# idle or classic.  Extent-mapped mode needs two bio sets, each with a
+# rescuer thread ("kworker/R-bioset"), and an SRCU with per-CPU data;
+# loop_add() used to allocate them for every device.  The rescuer
+# threads are the countable trace: their number must not change when
+# idle devices are added (LOOP_CTL_ADD) or a read-only device is bound,
+# must grow by two while an image is extent-mapped, and must drop back
+# when the device leaves the mode, by an unaligned offset on the live
+# device and by detach.  The per-CPU and slab memory that idle devices
+# add is printed as a diagnostic (kmemleak, in the runner, sees leaks).
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+FSOPS=$(dirname "$0")/fsops.py
+
+# The rescuer's comm is truncated to 15 characters.
+rescuers() {
+	cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^kworker/R-biose' || true
+}
+
+# meminfo FIELD: a /proc/meminfo value in kB
+meminfo() {
+	awk -v f="$1:" '$1 == f { print $2 }' /proc/meminfo
+}
+
+idle_case() {
+	local base after percpu slab n=16
+	local -a ids
+	mapfile -t ids < <(seq 200 $((200 + n - 1)))
+	base=$(rescuers)
+	percpu=$(meminfo Percpu)
+	slab=$(meminfo Slab)
+	"$FSOPS" ctl-add "${ids[@]}"
+	after=$(rescuers)
+	# fd 3: the test's stdout, past run_case's log (a TAP comment)
+	echo "# $n idle devices added $(($(meminfo Percpu) - percpu)) kB per-CPU," \
+		"$(($(meminfo Slab) - slab)) kB slab" >&3
+	"$FSOPS" ctl-remove "${ids[@]}"
+	assert_eq "bioset rescuer threads after adding $n idle loop devices" \
+		"$base" "$after"
+}
+exec 3>&1
+run_case "idle loop devices start no bioset rescuer threads" idle_case
+
+lifetime_case() {
+	local base dev
+	full_image "$HOST/disk.img" 8
+	base=$(rescuers)
+	dev=$(EXPECT_EXTMAP=0 attach "$HOST/disk.img" --read-only)
+	assert_eq "rescuers with a bound read-only (classic) device" \
+		"$base" "$(rescuers)"
+	detach "$dev"
+
+	dev=$(attach "$HOST/disk.img")
+	assert_eq "rescuers while a device is extent-mapped" \
+		$((base + 2)) "$(rescuers)"
+	dd if=/dev/urandom of="$dev" bs=4k count=16 oflag=direct status=none
+	"$FSOPS" set-offset "$dev" 1000
+	assert_eq "an unaligned offset ended extent-mapped mode" 0 \
+		"$(sysfs_loop "$dev" extent_map)"
+	assert_eq "rescuers after the live device left the mode" \
+		"$base" "$(rescuers)"
+	assert "the classic device still reads" \
+		dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct status=none
+	detach "$dev"
+
+	dev=$(attach "$HOST/disk.img")
+	dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct status=none
+	detach "$dev"
+	assert_eq "rescuers after an extent-mapped device was detached" \
+		"$base" "$(rescuers)"
+}
+run_case "ext4: extent-mapped mode's resources live exactly as long as the mode" \
+	on_hostfs ext4 lifetime_case
