@@ -52,17 +52,13 @@ NR_FALLOCATE=285
 
 race_case() {
 	local writer losetup punch dev stall
-	trap 'dmsetup resume --noudevsync "$STALL" 2>/dev/null || true
-	      dmsetup remove --noudevsync "$STALL" 2>/dev/null || true
-	      cleanup_case' EXIT
 	head -c 2M /dev/urandom >"$HOST/disk.img"
 	sync
 	# what the image holds once the stalled write below has landed
 	cp "$HOST/disk.img" "$SCRATCH/expected"
 	dd if="$STALL_DEV" of="$SCRATCH/expected" bs=4k count=1 seek=256 conv=notrunc \
 		status=none
-	dmsetup create --noudevsync "$STALL" --table "0 8192 linear $STALL_DEV 0"
-	stall=/dev/dm-$(dmsetup info -c --noheadings -o minor "$STALL" | tr -d ' ')
+	stall=$(dm_create "$STALL" "0 8192 linear $STALL_DEV 0")
 	echo 3 >/proc/sys/vm/drop_caches
 	dmsetup suspend --noudevsync "$STALL"
 

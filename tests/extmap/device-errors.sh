@@ -38,9 +38,7 @@ table() {
 
 errors_case() {
 	local fs=$1 dev rc
-	trap 'cleanup_case; dmsetup remove --noudevsync "$FAULTY" 2>/dev/null || true' EXIT
-	dmsetup create --noudevsync "$FAULTY" --table "0 $SECTORS linear $RAM 0"
-	HOSTDEV=/dev/dm-$(dmsetup info -c --noheadings -o minor "$FAULTY" | tr -d ' ')
+	HOSTDEV=$(dm_create "$FAULTY" "0 $SECTORS linear $RAM 0")
 	mkfs_host "$fs"
 	# no periodic journal commit while writes fail: its failure would
 	# abort the journal and shut the host fs down, and then reads

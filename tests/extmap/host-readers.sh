@@ -43,9 +43,7 @@ zeros_or_data() {
 
 reader_case() {
 	local fs=$1 dev writer blk=100
-	trap 'cleanup_case; dmsetup remove --noudevsync "$DELAYED" 2>/dev/null || true' EXIT
-	dmsetup create --noudevsync "$DELAYED" --table "0 $SECTORS delay $RAM 0 0"
-	HOSTDEV=/dev/dm-$(dmsetup info -c --noheadings -o minor "$DELAYED" | tr -d ' ')
+	HOSTDEV=$(dm_create "$DELAYED" "0 $SECTORS delay $RAM 0 0")
 	mkfs_host "$fs"
 	mark_free_space ""
 	truncate -s 8M "$HOST/disk.img"

@@ -1,12 +1,12 @@
 #!/bin/bash
 # DESCRIPTION: fio verify over mapped ranges and holes on a small-block, small-journal, then nearly full host fs, with discards and syncs
-# GROUPS: quick stress
+# GROUPS: quick auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 200
+# DURATION: 110
 # TIMEOUT: 900
 # REQUIRES: cmd:fio cmd:mkfs.ext3
-# TEST_NEAR_FULL_MIB: MiB of the device each fio phase covers (quick 4, auto 8, stress 64)
+# TEST_NEAR_FULL_MIB: MiB of the device each fio phase covers (quick 4, auto 4, stress 64)
 #
 # The conditions a review found defects under, built together: a host fs
 # with 1 KiB blocks (loop's page-sized requests cover several blocks,
@@ -28,7 +28,7 @@
 # limit over it: a deadlock fails the test.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
-MIB=${TEST_NEAR_FULL_MIB:-$(by_group 4 8 64)}
+MIB=${TEST_NEAR_FULL_MIB:-$(by_group 4 4 64)}
 # room for the image's three parts, and the journal and metadata
 HOSTFS_SIZE=$((4 * MIB + 32))M
 

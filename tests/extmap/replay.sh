@@ -43,16 +43,13 @@ REPLAY=/mnt/replay
 log_workload() {
 	local batches=$1 fs dev lw sectors
 	shift
-	# a failed case must not leave the log device over the host disk
-	trap 'cleanup_case; dmsetup remove --noudevsync "$LW" 2>/dev/null || true' EXIT
 	fs=$(findmnt -n -o FSTYPE "$HOST")
 	mark_free_space ""
 	truncate -s 32M "$HOST/disk.img"
 	umount "$HOST"
 	sectors=$(($(numfmt --from=iec "$HOSTFS_SIZE") / 512))
 	dd if="$HOSTDEV" of="$SCRATCH/disk" bs=1M count=$((sectors / 2048)) status=none
-	dmsetup create --noudevsync "$LW" --table "0 $sectors log-writes $HOSTDEV $LOG_DEV"
-	lw=/dev/dm-$(dmsetup info -c --noheadings -o minor "$LW" | tr -d ' ')
+	lw=$(dm_create "$LW" "0 $sectors log-writes $HOSTDEV $LOG_DEV")
 	mount -t "$fs" "$lw" "$HOST"
 	dev=$(attach "$HOST/disk.img")
 	env CRASHIO_MARK="$LW" "$@" python3 "$crashio" write "$dev" 1 "$batches" >/dev/null

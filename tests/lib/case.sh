@@ -36,20 +36,32 @@ assert_fails() {
 	fi
 }
 
-# Undo whatever a case left: mounts under /mnt, loop devices, the host fs.
-# Only in the guest (scripts/guest-init.sh sets LOOPMAP_GUEST): on the
-# host, cases (tests/host/) never touch mounts or loop devices.
+# Undo whatever a case left: mounts under /mnt, loop devices, the host fs,
+# device-mapper devices (resumed first: a case may have left one
+# suspended, and sync would wait for it).  Only in the guest
+# (scripts/guest-init.sh sets LOOPMAP_GUEST): on the host, cases
+# (tests/host/) never touch mounts or devices.
 cleanup_case() {
-	local m
+	local m dms=
 	if [ "${LOOPMAP_GUEST:-0}" != 1 ]; then
 		rm -rf "$SCRATCH"
 		return 0
 	fi
+	if command -v dmsetup >/dev/null 2>&1; then
+		dms=$(dmsetup info -c --noheadings -o name 2>/dev/null |
+			grep -v '^No devices' || true)
+	fi
+	for m in $dms; do
+		dmsetup resume --noudevsync "$m" 2>/dev/null || true
+	done
 	sync
 	for m in $(findmnt -rn -o TARGET | grep -E '^/mnt/' | sort -r); do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
 	losetup -D 2>/dev/null || true
+	for m in $dms; do
+		dmsetup remove --noudevsync "$m" 2>/dev/null || true
+	done
 	echo 1 >/sys/module/loop/parameters/extent_map 2>/dev/null || true
 	rm -rf "$SCRATCH"
 }

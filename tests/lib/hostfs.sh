@@ -53,6 +53,13 @@ for_each_hostfs() {
 	done
 }
 
+# dm_create NAME TABLE: a device-mapper device, made without udev sync
+# (the guest runs no udev); prints its node.  cleanup_case removes it.
+dm_create() {
+	dmsetup create --noudevsync "$1" --table "$2"
+	echo "/dev/dm-$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')"
+}
+
 # full_image PATH SIZE_MIB: an image file with every block written.
 full_image() {
 	dd if=/dev/zero of="$1" bs=1M count="$2" status=none conv=fsync
