@@ -54,7 +54,9 @@ window_case() {
 for_each_hostfs "--offset 8M --sizelimit 64M: writes land inside the window only" window_case
 
 fs_window_case() {
-	head -c 96M /dev/zero >"$HOST/disk.img"
-	roundtrip "$HOST/disk.img" --offset $((1 << 20)) --sizelimit $((80 << 20))
+	# a 32 MiB window, 1 MiB in, 7 MiB of the image after it; the
+	# image's blocks all written, O_DIRECT as above
+	dd if=/dev/zero of="$HOST/disk.img" bs=1M count=40 oflag=direct status=none
+	roundtrip "$HOST/disk.img" --offset $((1 << 20)) --sizelimit $((32 << 20))
 }
 for_each_hostfs "--offset --sizelimit: a filesystem in the window survives reattach" fs_window_case
