@@ -14,25 +14,54 @@
 . "$(dirname "$0")/../lib.sh"
 FSOPS=$(dirname "$0")/fsops.py
 
+# direct_image PATH SIZE_MIB: full_image's image (every block written,
+# zeros), written O_DIRECT: through the page cache and fsync, an
+# ext3-format host fs takes several seconds per 16 MiB in the guest.
+direct_image() {
+	dd if=/dev/zero of="$1" bs=1M count="$2" oflag=direct status=none
+}
+
+# loop_attr VAR DEVICE ATTRIBUTE: sysfs_loop's value into VAR, read by the
+# shell itself; $(sysfs_loop ...) starts two processes, slow in the guest.
+loop_attr() {
+	read -r "$1" <"/sys/block/${2#/dev/}/loop/$3"
+}
+
+# loop_stat VAR DEVICE FIELD: extmap_stat's value into VAR, the same way.
+loop_stat() {
+	local k v
+	while read -r k v; do
+		if [ "$k" = "$3" ]; then
+			printf -v "$1" %s "$v"
+			return 0
+		fi
+	done <"/sys/kernel/debug/loop/${2#/dev/}"
+	echo "no $3 in /sys/kernel/debug/loop/${2#/dev/}" >&2
+	return 1
+}
+
 offset_case() {
-	local img=$HOST/disk.img dev
-	full_image "$img" 16
+	local img=$HOST/disk.img dev v
+	direct_image "$img" 16
 	printf 'marker-at-1MiB' | dd of="$img" bs=1M seek=1 conv=notrunc,fsync status=none
 	dev=$(attach "$img")
 	dd if="$dev" of=/dev/null bs=1M count=4 iflag=direct status=none # cache maps
 	"$FSOPS" set-offset "$dev" $((1 << 20))
-	assert_eq "loop/offset changed" $((1 << 20)) "$(sysfs_loop "$dev" offset)"
-	assert_eq "still extent-mapped" 1 "$(sysfs_loop "$dev" extent_map)"
+	loop_attr v "$dev" offset
+	assert_eq "loop/offset changed" $((1 << 20)) "$v"
+	loop_attr v "$dev" extent_map
+	assert_eq "still extent-mapped" 1 "$v"
 	assert_eq "the device now starts at the marker" marker-at-1MiB \
 		"$(dd if="$dev" bs=512 count=1 iflag=direct status=none | head -c 14)"
 	assert_eq "size follows the offset" $((15 << 20)) "$(blockdev --getsize64 "$dev")"
 	"$FSOPS" set-offset "$dev" 1000
-	assert_eq "an unaligned offset ends extent-mapped mode" 0 "$(sysfs_loop "$dev" extent_map)"
+	loop_attr v "$dev" extent_map
+	assert_eq "an unaligned offset ends extent-mapped mode" 0 "$v"
 	assert "the image is writable again in classic mode" \
 		dd if=/dev/zero of="$img" bs=1 count=1 seek=$((15 << 20)) conv=notrunc status=none
 	"$FSOPS" set-offset "$dev" 0
-	assert_eq "a live device does not re-enter extent-mapped mode" 0 \
-		"$(sysfs_loop "$dev" extent_map)"
+	loop_attr v "$dev" extent_map
+	assert_eq "a live device does not re-enter extent-mapped mode" 0 "$v"
 	assert_eq "... and reads right in classic mode" marker-at-1MiB \
 		"$(dd if="$dev" bs=1M skip=1 count=1 iflag=direct status=none | head -c 14)"
 	detach "$dev"
@@ -42,8 +71,8 @@ offset_case() {
 for_each_hostfs "LOOP_SET_STATUS64 offset change on a live device" offset_case
 
 capacity_case() {
-	local img=$HOST/disk.img dev
-	full_image "$img" 16
+	local img=$HOST/disk.img dev v
+	direct_image "$img" 16
 	dev=$(attach "$img")
 	dd if="$dev" of=/dev/null bs=1M iflag=direct status=none
 	truncate -s 24M "$img"
@@ -55,19 +84,21 @@ capacity_case() {
 	dd if="$SCRATCH/data" of="$dev" bs=1M seek=20 oflag=direct status=none
 	assert "writes to the new space read back" \
 		cmp <(dd if="$dev" bs=1M skip=20 count=1 iflag=direct status=none) "$SCRATCH/data"
-	assert_eq "still extent-mapped" 1 "$(sysfs_loop "$dev" extent_map)"
+	loop_attr v "$dev" extent_map
+	assert_eq "still extent-mapped" 1 "$v"
 	detach "$dev"
 }
 for_each_hostfs "truncate -s bigger + losetup -c on a live device" capacity_case
 
 change_fd_case() {
-	local dev
-	full_image "$HOST/a.img" 8
-	dd if=/dev/urandom of="$HOST/b.img" bs=1M count=8 conv=fsync status=none
+	local dev v
+	direct_image "$HOST/a.img" 8
+	dd if=/dev/urandom of="$HOST/b.img" bs=1M count=8 iflag=fullblock oflag=direct status=none
 	# LOOP_CHANGE_FD needs a read-only device, which never binds its file
 	dev=$(EXPECT_EXTMAP=0 attach "$HOST/a.img" --read-only)
 	"$FSOPS" change-fd "$dev" "$HOST/b.img"
-	assert_eq "still classic" 0 "$(sysfs_loop "$dev" extent_map)"
+	loop_attr v "$dev" extent_map
+	assert_eq "still classic" 0 "$v"
 	assert "the device now reads the new file" cmp "$dev" "$HOST/b.img"
 	assert "the old file is writable" \
 		dd if=/dev/zero of="$HOST/a.img" bs=4k count=1 conv=notrunc status=none
@@ -78,14 +109,15 @@ change_fd_case() {
 for_each_hostfs "LOOP_CHANGE_FD on a read-only device: classic, no file locked" change_fd_case
 
 autoclear_case() {
-	local dev
-	full_image "$HOST/disk.img" 16
+	local dev v
+	direct_image "$HOST/disk.img" 16
 	dev=$(attach "$HOST/disk.img")
 	mkfs.ext4 -q "$dev"
 	mkdir -p "$UPPER"
 	mount "$dev" "$UPPER"
 	losetup -d "$dev" # autoclear: the mount keeps it
-	assert_eq "bound while mounted" 1 "$(sysfs_loop "$dev" extent_map)"
+	loop_attr v "$dev" extent_map
+	assert_eq "bound while mounted" 1 "$v"
 	echo data >"$UPPER/f"
 	umount "$UPPER"
 	assert "autoclear released the device on umount" wait_unbound "$dev"
@@ -96,20 +128,21 @@ run_case "ext4: autoclear releases an extent-mapped device and its image" \
 	on_hostfs ext4 autoclear_case
 
 detach_busy_case() {
-	local dev fio_pid
-	full_image "$HOST/disk.img" 64
+	local dev fio_pid reads=0 i
+	direct_image "$HOST/disk.img" 64
 	dev=$(attach "$HOST/disk.img")
 	fio --name=busy --filename="$dev" --direct=1 --ioengine=libaio --iodepth=16 \
 		--rw=randrw --bs=4k --time_based --runtime=8 --output=/dev/null &
 	fio_pid=$!
 	# fio has the device open once its I/O shows in the counters; a
-	# loaded machine can take seconds to get there
-	local _
-	for _ in $(seq 600); do
-		[ "$(extmap_stat "$dev" remapped_reads)" -gt 0 ] && break
+	# loaded machine can take seconds to get there.  The polling starts
+	# no process but sleep: it shares the vCPU with fio's start.
+	for ((i = 0; i < 600; i++)); do
+		loop_stat reads "$dev" remapped_reads
+		[ "$reads" -gt 0 ] && break
 		sleep 0.1
 	done
-	assert "fio is doing I/O" [ "$(extmap_stat "$dev" remapped_reads)" -gt 0 ]
+	assert "fio is doing I/O" [ "$reads" -gt 0 ]
 	assert "losetup -d while fio runs" losetup -d "$dev"
 	assert "fio ends normally" wait "$fio_pid"
 	assert "the device is released once fio closed it" wait_unbound "$dev"
