@@ -14,32 +14,6 @@
 . "$(dirname "$0")/../lib.sh"
 FSOPS=$(dirname "$0")/fsops.py
 
-# direct_image PATH SIZE_MIB: full_image's image (every block written,
-# zeros), written O_DIRECT: through the page cache and fsync, an
-# ext3-format host fs takes several seconds per 16 MiB in the guest.
-direct_image() {
-	dd if=/dev/zero of="$1" bs=1M count="$2" oflag=direct status=none
-}
-
-# loop_attr VAR DEVICE ATTRIBUTE: sysfs_loop's value into VAR, read by the
-# shell itself; $(sysfs_loop ...) starts two processes, slow in the guest.
-loop_attr() {
-	read -r "$1" <"/sys/block/${2#/dev/}/loop/$3"
-}
-
-# loop_stat VAR DEVICE FIELD: extmap_stat's value into VAR, the same way.
-loop_stat() {
-	local k v
-	while read -r k v; do
-		if [ "$k" = "$3" ]; then
-			printf -v "$1" %s "$v"
-			return 0
-		fi
-	done <"/sys/kernel/debug/loop/${2#/dev/}"
-	echo "no $3 in /sys/kernel/debug/loop/${2#/dev/}" >&2
-	return 1
-}
-
 offset_case() {
 	local img=$HOST/disk.img dev v
 	direct_image "$img" 16

@@ -103,5 +103,26 @@ roundtrip() {
 
 # sysfs_loop DEVICE ATTRIBUTE: /sys/block/loopN/loop/ATTRIBUTE
 sysfs_loop() {
-	cat "/sys/block/${1#/dev/}/loop/$2"
+	local v
+	read -r v <"/sys/block/${1#/dev/}/loop/$2"
+	echo "$v"
+}
+
+# loop_attr VAR DEVICE ATTRIBUTE: sysfs_loop's value into VAR, read by the
+# shell itself: $(sysfs_loop ...) forks, which is slow in the guest.
+loop_attr() {
+	read -r "$1" <"/sys/block/${2#/dev/}/loop/$3"
+}
+
+# loop_stat VAR DEVICE FIELD: extmap_stat's value into VAR, the same way.
+loop_stat() {
+	local k v
+	while read -r k v; do
+		if [ "$k" = "$3" ]; then
+			printf -v "$1" %s "$v"
+			return 0
+		fi
+	done <"/sys/kernel/debug/loop/${2#/dev/}"
+	echo "no $3 in /sys/kernel/debug/loop/${2#/dev/}" >&2
+	return 1
 }
