@@ -27,11 +27,12 @@ window_case() {
 	local img=$HOST/disk.img dev
 	# 80 MiB of the marker byte, every block written; the device is
 	# [8 MiB, 72 MiB), with 8 MiB of marker on each side of it.  Written
-	# O_DIRECT (an ext3-format host fs takes many seconds through the
-	# page cache), then read once so that, as after a buffered write,
-	# the image's pages are cached when loop writes under them.
+	# O_DIRECT (through the page cache, an ext3-format host fs takes many
+	# seconds for it in the guest), then its first 16 MiB again through
+	# the page cache: attach must write back and drop the dirty pages on
+	# both sides of the window's start before loop writes under them.
 	dd if="$SHARED/image" of="$img" bs=1M oflag=direct status=none
-	cat "$img" >/dev/null
+	dd if="$SHARED/image" of="$img" bs=1M count=16 conv=notrunc status=none
 
 	dev=$(attach "$img" --offset $((8 << 20)) --sizelimit $((64 << 20)))
 	assert_eq "device size" $((64 << 20)) "$(blockdev --getsize64 "$dev")"
@@ -54,9 +55,11 @@ window_case() {
 for_each_hostfs "--offset 8M --sizelimit 64M: writes land inside the window only" window_case
 
 fs_window_case() {
-	# a 32 MiB window, 1 MiB in, 7 MiB of the image after it; the
-	# image's blocks all written, O_DIRECT as above
-	dd if=/dev/zero of="$HOST/disk.img" bs=1M count=40 oflag=direct status=none
+	# a 32 MiB window 1 MiB in, 7 MiB of the image after it; every block
+	# written O_DIRECT, and the first 4 MiB (the window's filesystem
+	# starts there) dirty in the page cache at attach, as above
+	direct_image "$HOST/disk.img" 40
+	dd if=/dev/zero of="$HOST/disk.img" bs=1M count=4 conv=notrunc status=none
 	roundtrip "$HOST/disk.img" --offset $((1 << 20)) --sizelimit $((32 << 20))
 }
 for_each_hostfs "--offset --sizelimit: a filesystem in the window survives reattach" fs_window_case
