@@ -55,15 +55,11 @@ if [ "$in_guest" = 1 ]; then
 	dmesg --follow --decode --nopager >"$kmsg" 2>&1 &
 	kmsg_pid=$!
 fi
-mark() { # WORD SEQ: a marker in the kernel log; waits until it is in $kmsg
+# mark WORD SEQ: a marker in the kernel log.  dmesg copies the log to
+# $kmsg in order but behind: reports waits for the end marker there.
+mark() {
 	[ "$in_guest" = 1 ] || return 0
 	echo "loopmap-test: $$ $1 $2" >/dev/kmsg
-	local _
-	for _ in $(seq 100); do
-		grep -q "loopmap-test: $$ $1 $2\$" "$kmsg" && return 0
-		sleep 0.1
-	done
-	echo "warning: kernel log marker $1 $2 not seen" >&2
 }
 
 kmemleak=/sys/kernel/debug/kmemleak
@@ -104,12 +100,31 @@ limited() {
 	return 124
 }
 
-# reports ID SEQ: the kernel reports the test ID left
+# reports ID SEQ: the kernel reports the test ID left.  In the guest one
+# awk reads the test's part of $kmsg, from its begin marker to its end
+# marker; until dmesg has copied the end marker it exits 3 and is asked
+# again (after 10 s, what there is is taken).
 reports() {
 	if [ "$in_guest" = 1 ]; then
-		awk -v b="loopmap-test: $$ begin $2\$" -v e="loopmap-test: $$ end $2\$" '
-			$0 ~ e { exit } on { print } $0 ~ b { on = 1 }' "$kmsg" |
-			grep -E "$scan_re" | grep -E "$LOOPMAP_REPORT_RE"
+		local i rc=3
+		for ((i = 0; i < 100 && rc == 3; i++)); do
+			[ $i = 0 ] || sleep 0.1
+			awk -v b="loopmap-test: $$ begin $2" -v e="loopmap-test: $$ end $2" \
+				-v s="$scan_re" -v r="$LOOPMAP_REPORT_RE" -v last=$((i == 99)) '
+				function ends(m) {
+					return substr($0, length($0) - length(m) + 1) == m
+				}
+				on && ends(e) { done = 1; exit }
+				on && $0 ~ s && $0 ~ r { found = found $0 "\n" }
+				!on && ends(b) { on = 1 }
+				END {
+					if (!done && !last) exit 3
+					printf "%s", found
+					if (!done) exit 4
+				}' "$kmsg"
+			rc=$?
+		done
+		[ "$rc" = 0 ] || echo "warning: kernel log marker end $2 not seen" >&2
 	else
 		local c
 		[ -f "$out/logs/$1.consoles" ] || return 0
@@ -122,19 +137,25 @@ reports() {
 	return 0
 }
 
-mapfile -t tests < <(ti_select "$tests_dir" "$([ $# -eq 0 ] && echo "$TEST_GROUP")" "$@")
+sel_group=
+[ $# -eq 0 ] && sel_group=$TEST_GROUP
+mapfile -t tests < <(ti_select "$tests_dir" "$sel_group" "$@")
 [ ${#tests[@]} -gt 0 ] || tap_not_ok "no test matches: ${*:-group $TEST_GROUP}"
 
+here=host
+[ "$in_guest" = 1 ] && here=guest
+# The loop below starts as few processes as it can: in the test guest
+# each one costs 0.15-0.5 s, and it runs once per test.
 seq_id=0
 for id in "${tests[@]}"; do
 	seq_id=$((seq_id + 1))
 	file=$tests_dir/$id.sh
 	log=$out/logs/$id.log
-	mkdir -p "$(dirname "$log")"
+	[ -d "${log%/*}" ] || mkdir -p "${log%/*}"
 	_tap_put "# $id"
-	where=$(ti_field "$file" WHERE)
-	why=$(ti_missing "$file")
-	if [ -n "$where" ] && [ "$where" != "$([ "$in_guest" = 1 ] && echo guest || echo host)" ]; then
+	ti_get where "$file" WHERE
+	ti_unmet why "$file"
+	if [ -n "$where" ] && [ "$where" != "$here" ]; then
 		why="runs on the $where"
 	fi
 	if [ -n "$why" ]; then
@@ -142,18 +163,18 @@ for id in "${tests[@]}"; do
 		continue
 	fi
 	# "TIMEOUT: 1500 stress=7200": the stress group's limit may differ
-	limit=$(ti_field "$file" TIMEOUT)
+	ti_get limit "$file" TIMEOUT
 	if [ "$TEST_GROUP" = stress ] && [[ $limit =~ stress=([0-9]+) ]]; then
 		limit=${BASH_REMATCH[1]}
 	fi
 	limit=${TEST_TIMEOUT:-${limit%% *}}
 	limit=${limit:-1500}
-	rm -f "$out/logs/$id.consoles"
+	[ ! -e "$out/logs/$id.consoles" ] || rm -f "$out/logs/$id.consoles"
 	mark begin "$seq_id"
-	start=$(date +%s)
+	start=$EPOCHSECONDS
 	LOOPMAP_CONSOLES=$out/logs/$id.consoles limited "$limit" "$log" "$file"
 	rc=$?
-	secs=$(($(date +%s) - start))
+	secs=$((EPOCHSECONDS - start))
 	[ "$have_kmemleak" = 1 ] && echo scan >"$kmemleak"
 	mark end "$seq_id"
 
@@ -178,9 +199,9 @@ for id in "${tests[@]}"; do
 	found=$(reports "$id" "$seq_id")
 	leaks=
 	if [ "$have_kmemleak" = 1 ]; then
-		leaks=$(cat "$kmemleak")
+		IFS= read -r -d '' leaks <"$kmemleak" || true
 		if [ -n "$leaks" ]; then
-			printf '%s\n' "$leaks" >"$out/logs/$id.kmemleak"
+			printf '%s' "$leaks" >"$out/logs/$id.kmemleak"
 			echo clear >"$kmemleak"
 		fi
 	fi

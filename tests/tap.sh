@@ -27,7 +27,11 @@ tap_begin() {
 	: >"$TAP_FILE"
 }
 
-_tap_put() { printf '%s\n' "$1" | tee -a "$TAP_FILE"; }
+# No tee: every process start costs 0.15-0.5 s in the test guest.
+_tap_put() {
+	printf '%s\n' "$1"
+	printf '%s\n' "$1" >>"$TAP_FILE"
+}
 
 tap_ok() {
 	TAP_N=$((TAP_N + 1)) TAP_PASS=$((TAP_PASS + 1))
