@@ -23,9 +23,22 @@ mkfs_host() {
 	ext2 | ext3 | ext4) "mkfs.$fs" -q -F "$@" "$HOSTDEV" "$HOSTFS_SIZE" ;;
 	*) echo "unknown host filesystem $fs" >&2; return 1 ;;
 	esac
-	mkdir -p "$HOST"
+	[ -d "$HOST" ] || mkdir -p "$HOST"
 	mount -t "$fs" "$HOSTDEV" "$HOST"
-	assert_eq "host filesystem type" "$fs" "$(findmnt -n -o FSTYPE "$HOST")"
+	local type
+	mounted_type type "$HOST"
+	assert_eq "host filesystem type" "$fs" "$type"
+}
+
+# mounted_type VAR DIR: the type of the filesystem mounted at DIR (the
+# newest mount there) into VAR, empty if none; read by the shell itself,
+# as it runs in every case.
+mounted_type() {
+	local _mt_d _mt_t
+	printf -v "$1" %s ""
+	while read -r _ _mt_d _mt_t _; do
+		if [ "$_mt_d" = "$2" ]; then printf -v "$1" %s "$_mt_t"; fi
+	done </proc/self/mounts
 }
 
 # umount_host: unmount the host filesystem; it must pass e2fsck -fn.

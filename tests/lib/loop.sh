@@ -6,8 +6,15 @@
 
 # cleanup_loops: unmount the upper filesystem and detach every loop device.
 cleanup_loops() {
-	if mountpoint -q "$UPPER"; then umount "$UPPER"; fi
-	losetup -D
+	local type f
+	mounted_type type "$UPPER"
+	if [ -n "$type" ]; then umount "$UPPER"; fi
+	for f in /sys/block/loop*/loop; do
+		if [ -d "$f" ]; then
+			losetup -D
+			break
+		fi
+	done
 }
 
 # attach IMAGE [LOSETUP OPTIONS...]: stock losetup; prints the device.
@@ -30,8 +37,11 @@ attach() {
 }
 
 # extmap_stat DEVICE FIELD: a counter of /sys/kernel/debug/loop/loopN
+# (loop_stat, below, reads it into a variable)
 extmap_stat() {
-	awk -v f="$2" '$1 == f { print $2 }' "/sys/kernel/debug/loop/${1#/dev/}"
+	local v
+	loop_stat v "$1" "$2"
+	echo "$v"
 }
 
 # set_extmap_param 0|1: the loop module parameter extent_map
@@ -104,7 +114,7 @@ roundtrip() {
 # sysfs_loop DEVICE ATTRIBUTE: /sys/block/loopN/loop/ATTRIBUTE
 sysfs_loop() {
 	local v
-	read -r v <"/sys/block/${1#/dev/}/loop/$2"
+	loop_attr v "$1" "$2"
 	echo "$v"
 }
 
