@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 100
+# DURATION: 170
 # TIMEOUT: 810
 #
 # losetup --direct-io=on: loop reads and writes the image with O_DIRECT.

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 80
+# DURATION: 133
 # TIMEOUT: 630
 # REQUIRES: cmd:parted
 #

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 60
+# DURATION: 118
 # TIMEOUT: 450
 #
 # A fully written image: attach, mkfs.ext4, write, detach, reattach, verify.

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 80
+# DURATION: 109
 # TIMEOUT: 420
 #
 # losetup --sector-size 4096: 4 KiB logical blocks.

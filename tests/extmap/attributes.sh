@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 40
+# DURATION: 86
 # TIMEOUT: 300
 # REQUIRES: cmd:chattr cmd:tune2fs
 #

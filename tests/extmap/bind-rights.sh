@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 40
+# DURATION: 46
 # TIMEOUT: 300
 # REQUIRES: cmd:setpriv
 #

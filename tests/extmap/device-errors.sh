@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 60
+# DURATION: 128
 # TIMEOUT: 300
 # REQUIRES: cmd:dmsetup path:/dev/ram0
 #

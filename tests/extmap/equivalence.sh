@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 100
+# DURATION: 125
 # TIMEOUT: 660
 # REQUIRES: cmd:fio
 #

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 50
+# DURATION: 164
 # TIMEOUT: 405
 #
 # While a file is bound in extent-mapped mode, writers through the

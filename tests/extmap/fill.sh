@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 230
+# DURATION: 293
 # TIMEOUT: 1800
 # REQUIRES: cmd:fio
 #

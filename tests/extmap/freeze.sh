@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 40
+# DURATION: 92
 # TIMEOUT: 400
 # REQUIRES: cmd:fsfreeze
 #

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 150
+# DURATION: 137
 # TIMEOUT: 450
 # REQUIRES: cmd:dmsetup path:/dev/ram0
 #

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 40
+# DURATION: 41
 # TIMEOUT: 300
 # REQUIRES: cmd:python3
 #

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 200
+# DURATION: 250
 # TIMEOUT: 990
 # REQUIRES: cmd:fio
 #

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 70
+# DURATION: 107
 # TIMEOUT: 420
 #
 # When loop comes up in extent-mapped mode, and when it must not.

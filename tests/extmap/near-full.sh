@@ -3,7 +3,7 @@
 # GROUPS: quick auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 110
+# DURATION: 113
 # TIMEOUT: 900
 # REQUIRES: cmd:fio cmd:mkfs.ext3
 # TEST_NEAR_FULL_MIB: MiB of the device each fio phase covers (quick 4, auto 4, stress 64)

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 60
+# DURATION: 99
 # TIMEOUT: 405
 #
 # I/O on an extent-mapped device takes the remap path, and holes behave.

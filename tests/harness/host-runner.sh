@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: host
 # KERNEL: test
-# DURATION: 40
+# DURATION: 48
 # TIMEOUT: 600
 #
 # tests/run.sh runs host tests the way it runs guest tests.  Fixtures in

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 120
+# DURATION: 160
 # TIMEOUT: 600
 #
 # The test runner itself: run it on fixtures whose outcome is known (a

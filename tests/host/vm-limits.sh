@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: host
 # KERNEL: test
-# DURATION: 90
+# DURATION: 111
 # TIMEOUT: 600
 #
 # Host side: scripts/vm.sh reports a guest's exit status, and a guest that

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 10
+# DURATION: 11
 # TIMEOUT: 300
 #
 # KUnit suites built into the test kernel, run again from here so that the
