@@ -12,7 +12,7 @@
 
 dio_case() {
 	local dev
-	full_image "$HOST/disk.img" 96
+	direct_image "$HOST/disk.img" 96
 	dev=$(attach "$HOST/disk.img" --direct-io=on)
 	assert_eq "loop/dio" 1 "$(sysfs_loop "$dev" dio)"
 	detach "$dev"

@@ -13,7 +13,7 @@
 
 part_case() {
 	local img=$HOST/disk.img dev
-	full_image "$img" 128
+	direct_image "$img" 128
 	parted -s "$img" mklabel gpt mkpart one ext4 1MiB 41MiB mkpart two ext2 41MiB 127MiB
 	dev=$(attach "$img" -P)
 	assert_eq "loop/partscan" 1 "$(sysfs_loop "$dev" partscan)"

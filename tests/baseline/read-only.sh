@@ -13,7 +13,7 @@
 
 ro_case() {
 	local img=$HOST/disk.img dev before
-	full_image "$img" 96
+	direct_image "$img" 96
 	populate "$img" "$SCRATCH/sums"
 	before=$(sha256sum <"$img")
 

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 full_case() {
-	full_image "$HOST/disk.img" 96
+	direct_image "$HOST/disk.img" 96
 	roundtrip "$HOST/disk.img"
 	assert_eq "image size unchanged" $((96 << 20)) "$(stat -c %s "$HOST/disk.img")"
 }

@@ -12,7 +12,7 @@
 
 sector_case() {
 	local dev
-	full_image "$HOST/disk.img" 96
+	direct_image "$HOST/disk.img" 96
 	dev=$(attach "$HOST/disk.img" --sector-size 4096)
 	assert_eq "logical block size" 4096 "$(blockdev --getss "$dev")"
 	assert_fails "a 512-byte direct write is refused" \

@@ -43,7 +43,8 @@ grow_case() {
 	assert "the old end's block is mapped (filefrag)" [ -n "$blk" ]
 	# garbage past the old end, on the disk only
 	{ yes LOOPMAP-TAIL || true; } | head -c $((bs - OLD % bs)) |
-		dd of="$HOSTDEV" bs=1 seek=$((blk * bs + OLD % bs)) conv=notrunc status=none
+		dd of="$HOSTDEV" bs=$((bs - OLD % bs)) count=1 iflag=fullblock \
+			seek=$((blk * bs + OLD % bs)) oflag=seek_bytes conv=notrunc status=none
 	sync "$HOSTDEV"
 	assert "A reads back through the file" \
 		cmp -n 2048 "$SCRATCH/a" <(dd if="$img" bs=512 skip=$((OLD / 512 - 4)) count=4 status=none)

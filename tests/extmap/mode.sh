@@ -14,7 +14,7 @@ LO_FLAGS_EXTENT_MAP=32
 
 full_case() {
 	local dev
-	full_image "$HOST/disk.img" 32
+	direct_image "$HOST/disk.img" 32
 	dev=$(attach "$HOST/disk.img")
 	assert_eq "LOOP_GET_STATUS64 has LO_FLAGS_EXTENT_MAP" $LO_FLAGS_EXTENT_MAP \
 		$(($("$FSOPS" flags "$dev") & LO_FLAGS_EXTENT_MAP))

@@ -12,7 +12,7 @@
 
 remap_case() {
 	local dev
-	full_image "$HOST/disk.img" 32
+	direct_image "$HOST/disk.img" 32
 	dev=$(attach "$HOST/disk.img")
 	head -c $((4 << 20)) /dev/urandom >"$SCRATCH/data"
 	dd if="$SCRATCH/data" of="$dev" bs=64k oflag=direct status=none
