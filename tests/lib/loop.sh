@@ -125,11 +125,13 @@ loop_attr() {
 }
 
 # loop_stat VAR DEVICE FIELD: extmap_stat's value into VAR, the same way.
+# Its locals have names no caller passes as VAR (printf -v would set the
+# local instead).
 loop_stat() {
-	local k v
-	while read -r k v; do
-		if [ "$k" = "$3" ]; then
-			printf -v "$1" %s "$v"
+	local _ls_k _ls_v
+	while read -r _ls_k _ls_v; do
+		if [ "$_ls_k" = "$3" ]; then
+			printf -v "$1" %s "$_ls_v"
 			return 0
 		fi
 	done <"/sys/kernel/debug/loop/${2#/dev/}"
