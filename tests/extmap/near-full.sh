@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 113
-# TIMEOUT: 900
+# TIMEOUT: 900 stress=2400
 # REQUIRES: cmd:fio cmd:mkfs.ext3
 # TEST_NEAR_FULL_MIB: MiB of the device each fio phase covers (quick 4, auto 4, stress 64)
 #
