@@ -119,10 +119,3 @@ ti_unmet() {
 		return 0
 	done
 }
-
-# ti_missing FILE: ti_unmet's reason on stdout
-ti_missing() {
-	local why
-	ti_unmet why "$1"
-	[ -z "$why" ] || printf '%s\n' "$why"
-}

@@ -66,17 +66,24 @@ cleanup_case() {
 	for m in "${mnts[@]}"; do
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
-	for f in /sys/block/loop*/loop; do
-		if [ -d "$f" ]; then
-			losetup -D 2>/dev/null || true
-			break
-		fi
-	done
+	detach_loops 2>/dev/null || true
 	for m in "${dms[@]}"; do
 		dmsetup remove --noudevsync "$m" 2>/dev/null || true
 	done
 	echo 1 >/sys/module/loop/parameters/extent_map 2>/dev/null || true
 	rm -rf "$SCRATCH"
+}
+
+# detach_loops: losetup -D, started only when a loop device is bound
+# (/sys/block/loopN/loop exists only then).
+detach_loops() {
+	local f
+	for f in /sys/block/loop*/loop; do
+		if [ -d "$f" ]; then
+			losetup -D
+			return
+		fi
+	done
 }
 
 # run_case DESCRIPTION FUNCTION [ARGS...]

@@ -6,15 +6,10 @@
 
 # cleanup_loops: unmount the upper filesystem and detach every loop device.
 cleanup_loops() {
-	local type f
+	local type
 	mounted_type type "$UPPER"
 	if [ -n "$type" ]; then umount "$UPPER"; fi
-	for f in /sys/block/loop*/loop; do
-		if [ -d "$f" ]; then
-			losetup -D
-			break
-		fi
-	done
+	detach_loops
 }
 
 # attach IMAGE [LOSETUP OPTIONS...]: stock losetup; prints the device.
