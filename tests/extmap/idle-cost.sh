@@ -1,5 +1,5 @@
 #!/bin/bash
-# DESCRIPTION: loop devices that are idle or classic carry none of extent-mapped mode's resources; a device gets them when it enters the mode and frees them when it leaves
+# DESCRIPTION: loop devices that are idle or classic carry none of extent-mapped mode's resources and dispatch without SRCU; a device gets them when it enters the mode and frees them when it leaves
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
@@ -17,6 +17,10 @@
 # when the device leaves the mode, by an unaligned offset on the live
 # device and by detach.  The per-CPU and slab memory that idle devices
 # add is printed as a diagnostic (kmemleak, in the runner, sees leaks).
+#
+# Only extent-mapped mode submits bios from ->queue_rq(), so only it
+# needs BLK_MQ_F_BLOCKING, whose SRCU every dispatch then enters: the
+# flag, as blk-mq's debugfs shows it, follows the mode too.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 FSOPS=$(dirname "$0")/fsops.py
@@ -31,6 +35,16 @@ meminfo() {
 	awk -v f="$1:" '$1 == f { print $2 }' /proc/meminfo
 }
 
+# blocking DEVICE: 1 if its hardware queue has BLK_MQ_F_BLOCKING, else 0
+blocking() {
+	local flags
+	read -r flags <"/sys/kernel/debug/block/${1#/dev/}/hctx0/flags"
+	case "|${flags#* }|" in
+	*"|BLOCKING|"*) echo 1 ;;
+	*) echo 0 ;;
+	esac
+}
+
 idle_case() {
 	local base after percpu slab n=16
 	local -a ids
@@ -43,6 +57,8 @@ idle_case() {
 	# fd 3: the test's stdout, past run_case's log (a TAP comment)
 	echo "# $n idle devices added $(($(meminfo Percpu) - percpu)) kB per-CPU," \
 		"$(($(meminfo Slab) - slab)) kB slab" >&3
+	assert_eq "an idle loop device dispatches without BLK_MQ_F_BLOCKING" \
+		0 "$(blocking "loop${ids[0]}")"
 	"$FSOPS" ctl-remove "${ids[@]}"
 	assert_eq "bioset rescuer threads after adding $n idle loop devices" \
 		"$base" "$after"
@@ -57,26 +73,36 @@ lifetime_case() {
 	dev=$(EXPECT_EXTMAP=0 attach "$HOST/disk.img" --read-only)
 	assert_eq "rescuers with a bound read-only (classic) device" \
 		"$base" "$(rescuers)"
+	assert_eq "a classic device dispatches without BLK_MQ_F_BLOCKING" \
+		0 "$(blocking "$dev")"
 	detach "$dev"
 
 	dev=$(attach "$HOST/disk.img")
 	assert_eq "rescuers while a device is extent-mapped" \
 		$((base + 2)) "$(rescuers)"
+	assert_eq "an extent-mapped device dispatches with BLK_MQ_F_BLOCKING" \
+		1 "$(blocking "$dev")"
 	dd if=/dev/urandom of="$dev" bs=4k count=16 oflag=direct status=none
 	"$FSOPS" set-offset "$dev" 1000
 	assert_eq "an unaligned offset ended extent-mapped mode" 0 \
 		"$(sysfs_loop "$dev" extent_map)"
 	assert_eq "rescuers after the live device left the mode" \
 		"$base" "$(rescuers)"
+	assert_eq "the live device left BLK_MQ_F_BLOCKING with the mode" \
+		0 "$(blocking "$dev")"
 	assert "the classic device still reads" \
 		dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct status=none
 	detach "$dev"
 
 	dev=$(attach "$HOST/disk.img")
 	dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct status=none
+	assert_eq "a device that re-entered the mode dispatches with BLK_MQ_F_BLOCKING" \
+		1 "$(blocking "$dev")"
 	detach "$dev"
 	assert_eq "rescuers after an extent-mapped device was detached" \
 		"$base" "$(rescuers)"
+	assert_eq "a detached device dispatches without BLK_MQ_F_BLOCKING" \
+		0 "$(blocking "$dev")"
 }
 run_case "ext4: extent-mapped mode's resources live exactly as long as the mode" \
 	on_hostfs ext4 lifetime_case
