@@ -3,9 +3,10 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 41
+# DURATION: 89
 # TIMEOUT: 300
-# REQUIRES: cmd:python3
+# REQUIRES: cmd:python3 cmd:fio
+# TEST_IDLE_CYCLES: mode changes under fio (quick 3, auto 6, stress 40)
 #
 # Systems run dozens of loop devices (snaps, containers), most of them
 # idle or classic.  Extent-mapped mode needs two bio sets, each with a
@@ -20,10 +21,14 @@
 #
 # Only extent-mapped mode submits bios from ->queue_rq(), so only it
 # needs BLK_MQ_F_BLOCKING, whose SRCU every dispatch then enters: the
-# flag, as blk-mq's debugfs shows it, follows the mode too.
+# flag, as blk-mq's debugfs shows it, follows the mode too.  The queue
+# switches while fio reads and writes the device, since an unaligned
+# offset ends the mode on a live device; the runner fails the test on any
+# kernel report (sleeping in an RCU read-side section, lockdep).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 FSOPS=$(dirname "$0")/fsops.py
+CYCLES=${TEST_IDLE_CYCLES:-$(by_group 3 6 40)}
 
 # The rescuer's comm is truncated to 15 characters.
 rescuers() {
@@ -106,3 +111,35 @@ lifetime_case() {
 }
 run_case "ext4: extent-mapped mode's resources live exactly as long as the mode" \
 	on_hostfs ext4 lifetime_case
+
+# The device enters the mode (its queue becomes blocking) and leaves it by
+# an unaligned offset while fio runs, then fio verifies what it wrote
+# since, through the classic path.
+switch_case() {
+	local dev fio i
+	full_image "$HOST/disk.img" 16
+	for ((i = 1; i <= CYCLES; i++)); do
+		dev=$(attach "$HOST/disk.img")
+		assert_eq "cycle $i: blocking once bound" 1 "$(blocking "$dev")"
+		fio --name=switch --filename="$dev" --direct=1 --ioengine=psync \
+			--rw=randrw --bs=4k --numjobs=2 --time_based --runtime=30 \
+			--continue_on_error=all --output=/dev/null >/dev/null 2>&1 &
+		fio=$!
+		sleep 1
+		"$FSOPS" set-offset "$dev" 1000
+		assert_eq "cycle $i: the offset ended the mode" 0 \
+			"$(sysfs_loop "$dev" extent_map)"
+		assert_eq "cycle $i: not blocking after the mode" 0 \
+			"$(blocking "$dev")"
+		sleep 1
+		kill "$fio" 2>/dev/null || true
+		wait "$fio" || true
+		assert "cycle $i: the classic device writes and verifies" \
+			fio --name=verify --filename="$dev" --direct=1 \
+			--ioengine=psync --rw=write --bs=64k --size=4m \
+			--verify=crc32c --do_verify=1 --output=/dev/null
+		detach "$dev"
+	done
+}
+run_case "ext4: the queue stops being blocking under fio, $CYCLES times" \
+	on_hostfs ext4 switch_case
