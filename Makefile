@@ -11,6 +11,10 @@
 #   make bench [QUICK=1]    build the release kernel, run tools/loopmap-bench
 #                           (QUICK=1: the main job's short run, <= 5 min)
 #   make demo               the same as make bench QUICK=1
+#   make profile [W=workload]
+#                           perf profile of one workload (default
+#                           randread-4k-qd1) on raw, dm-linear, the image
+#                           file and loopmap: CPU µs per I/O by symbol
 #   make new-test ID=suite/name [WHERE=guest|host]
 #                           a commented skeleton for a new test
 #   make tree               build/linux: pristine 6.12 + patches/series
@@ -28,8 +32,9 @@ T ?=
 G ?=
 KMAKE ?=
 QUICK ?=
+W ?= randread-4k-qd1
 
-.PHONY: all check quick stress new-test demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench clean-runs
+.PHONY: all check quick stress new-test demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench profile clean-runs
 
 all: check
 
@@ -72,6 +77,9 @@ shell: kernel
 
 bench: kernel-release
 	tools/loopmap-bench/bench.sh $(if $(filter-out 0,$(QUICK)),--quick)
+
+profile: kernel-release
+	tools/loopmap-bench/profile.sh --workload $(W)
 
 lint:
 	shellcheck -x scripts/*.sh scripts/new-test tests/*.sh tests/*/*.sh tests/*/*/*.sh \

@@ -2,7 +2,11 @@
 # make kernel / make kernel-release: build bzImage of build/linux into an
 # out-of-tree object directory, build/obj-test or build/obj-release.
 #
-#   build-kernel.sh test|release|btrfs [extra kbuild arguments, e.g. C=1 W=1]
+#   build-kernel.sh test|release|btrfs|stock [extra kbuild arguments, e.g. C=1 W=1]
+#
+# stock: the release configuration built from the pristine tree (a git
+# worktree of build/linux at the pristine tag, build/stock-tree), the
+# baseline of classic loop without the series.
 #
 # The .config is tinyconfig plus the fragments of configs/, regenerated
 # only when a fragment changes; compilation goes through ccache, so a
@@ -11,15 +15,24 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-kind=${1:?usage: build-kernel.sh test|release|btrfs [kbuild args]}
+kind=${1:?usage: build-kernel.sh test|release|btrfs|stock [kbuild args]}
 shift
 case $kind in
 test) frags="base loopmap debug" ;;
 release) frags="base loopmap release" ;;
 btrfs) frags="base loopmap btrfs" ;;
-*) die "unknown kernel kind '$kind' (test or release)" ;;
+stock) frags="base loopmap release" ;;
+*) die "unknown kernel kind '$kind' (test, release, btrfs or stock)" ;;
 esac
 [ -e "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
+if [ "$kind" = stock ]; then
+	stock=$BUILD/stock-tree
+	if [ ! -e "$stock/.git" ]; then
+		msg "checking out the pristine tree in $stock"
+		git -C "$TREE" worktree add -q --detach "$stock" "$PRISTINE_TAG"
+	fi
+	TREE=$stock
+fi
 
 obj=$BUILD/obj-$kind
 mkdir -p "$obj"

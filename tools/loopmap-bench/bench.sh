@@ -5,7 +5,7 @@
 # repeated), then aggregate: build/runs/bench-*/ gets fio's JSON, the
 # Markdown report with its ratio tables and targets, and a PNG plot.
 #
-#   bench.sh [--quick] [--publish] [--rounds N] [--runtime S]
+#   bench.sh [--quick] [--publish] [--rounds N] [--runtime S] [--kernel KIND]
 #     --quick     the main job's short run (at most 5 minutes): 1 vCPU,
 #                 ext4, four workloads and the hole first-writes
 #     (default)   the full run (at most 20 minutes): 1 vCPU on ext2,
@@ -13,13 +13,18 @@
 #                 and the hole first-writes
 #     --publish   also copy the report and plot to
 #                 tools/loopmap-bench/reports/DATE.{md,png}
+#     --kernel K  boot build/obj-K (default release); stock is the pristine
+#                 6.12 tree (scripts/build-kernel.sh stock), which has
+#                 classic loop only
 # QUICK=1 in the environment is the same as --quick.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/../../scripts/lib.sh"
 here=$LOOPMAP_TOP/tools/loopmap-bench
+# shellcheck source=tools/loopmap-bench/lib.sh
+. "$here/lib.sh"
 
-quick=${QUICK:-0} publish=0 rounds=3 runtime=1
+quick=${QUICK:-0} publish=0 rounds=3 runtime=1 kind=release
 [ "$quick" = 0 ] || quick=1
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -27,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--publish) publish=1; shift ;;
 	--rounds) rounds=$2; shift 2 ;;
 	--runtime) runtime=$2; shift 2 ;;
+	--kernel) kind=$2; shift 2 ;;
 	*) die "unknown option $1 (see the header of $0)" ;;
 	esac
 done
@@ -48,7 +54,7 @@ out=$BUILD/runs/$tag-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 # Which kernel: the bzImage's build time and the series it was built from
 # may differ from the repository's HEAD (the kernel is built separately).
-kernel=$BUILD/obj-release/arch/x86/boot/bzImage
+kernel=$BUILD/obj-$kind/arch/x86/boot/bzImage
 {
 	echo "bzimage_mtime=$(date -u -r "$kernel" '+%Y-%m-%d %H:%M:%S UTC')"
 	echo "head=$(git -C "$LOOPMAP_TOP" log -1 --format='%h %cd' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null || echo unknown)"
@@ -58,19 +64,9 @@ start=$SECONDS
 for r in "${runs[@]}"; do
 	IFS='|' read -r cpus fs wls setup_reps <<<"$r"
 	msg "guest with $cpus vCPU: $fs; $wls; $rounds rounds of ${runtime}s jobs"
-	# The machine may be shared: the host's load goes into the report.
-	echo "$cpus before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/host-load"
-	set +e
-	"$LOOPMAP_TOP/scripts/vm.sh" --kernel release --cpus "$cpus" --mem 6G --timeout "$tmo" \
-		--out "$out/cpu$cpus" -- tools/loopmap-bench/guest.sh --fs "$fs" --workloads "$wls" \
-		--holes hole-4k-qd1 --rounds "$rounds" --runtime "$runtime" --setup-reps "$setup_reps"
-	rc=$?
-	set -e
-	echo "$cpus after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/host-load"
-	if [ $rc -ne 0 ]; then
-		tail -n 30 "$out/cpu$cpus/output" >&2 || true
-		die "the guest run failed (status $rc); see $out/cpu$cpus"
-	fi
+	bench_guest "$out" "$cpus" "$kind" "$tmo" tools/loopmap-bench/guest.sh --fs "$fs" \
+		--workloads "$wls" --holes hole-4k-qd1 --rounds "$rounds" --runtime "$runtime" \
+		--setup-reps "$setup_reps"
 done
 python3 "$here/report.py" "$out"
 gnuplot -e "dat='$out/plot.dat'; titles='$(cat "$out/plot.titles")'; out='$out/plot.png'" \

@@ -27,6 +27,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tools/loopmap-bench/lib.sh
+. "$here/lib.sh"
 fslist="ext2 ext3 ext4"
 workloads="randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32 read-1m write-1m"
 holes="hole-4k-qd1"
@@ -76,6 +78,7 @@ anchor=/dev/ram0
 	echo "hole_size=$hole_size"
 	echo "have_loopmap=$have_loopmap"
 	echo "fio=$(fio --version)"
+	echo "clocksource=$(clocksource)"
 } >"$out/meta"
 cat "$out/meta"
 
@@ -104,14 +107,6 @@ attach() {
 	echo "$dev"
 }
 
-# fiemap_table IMG DISK: a dm-linear table of IMG's extents on DISK.
-fiemap_table() {
-	filefrag -b512 -v "$1" | awk -v d="$2" '
-		$1 ~ /^[0-9]+:$/ {
-			gsub(/[:.]/, " ")
-			printf "%d %d linear %s %d\n", $2, $6, d, $4
-		}'
-}
 
 dm_dev() { echo "/dev/dm-$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')"; }
 
@@ -291,4 +286,5 @@ for fs in $fslist; do
 		exit 1
 	}
 done
+clocksource_check "$out/meta"
 log "done"

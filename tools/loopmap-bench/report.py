@@ -207,7 +207,9 @@ def main():
         L.append(f"- guest with {m['cpus']} vCPU: host filesystems {m['fs']}; "
                  f"{m['rounds']} interleaved rounds, {m['runtime']} s per job; "
                  f"images {m['size']}, sparse images {m['hole_size']}; "
-                 f"workloads {m['workloads']} {m['holes']}")
+                 f"workloads {m['workloads']} {m['holes']}; clocksource "
+                 f"{m.get('clocksource', '?')} at the start, "
+                 f"{m.get('clocksource_end', '?')} at the end")
     hl = os.path.join(run, "host-load")
     if os.path.exists(hl):
         with open(hl) as f:

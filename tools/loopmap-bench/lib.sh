@@ -1,0 +1,55 @@
+#!/bin/bash
+# Helpers shared by the benchmark (bench.sh, guest.sh) and the profile
+# (profile.sh, profile-guest.sh).  Sourced, never run.
+
+# bench_guest OUT CPUS KIND TIMEOUT COMMAND...: run COMMAND in a guest of
+# CPUS vCPUs on build/obj-KIND with its results in OUT/cpuCPUS, noting
+# the host's load before and after in OUT/host-load (the machine may be
+# shared); on failure show the end of its output and stop.  Host side:
+# needs scripts/lib.sh.
+#
+# tsc=reliable: under TCG, with busy vCPUs, the clocksource watchdog can
+# find the TSC skewed against the HPET and switch the guest to the HPET,
+# whose every read is an emulated MMIO access; the request-based devices,
+# which timestamp each request, would then pay far more than they do on
+# hardware.  (Seen in a 2-vCPU profile: read_hpet took 9.4 µs per I/O on
+# loopmap.)  The guests record their clocksource: clocksource_check.
+bench_guest() {
+	local out=$1 cpus=$2 kind=$3 tmo=$4 rc
+	shift 4
+	echo "$cpus before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/host-load"
+	set +e
+	"$LOOPMAP_TOP/scripts/vm.sh" --kernel "$kind" --cpus "$cpus" --mem 6G \
+		--timeout "$tmo" --out "$out/cpu$cpus" --append tsc=reliable -- "$@"
+	rc=$?
+	set -e
+	echo "$cpus after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/host-load"
+	if [ $rc -ne 0 ]; then
+		tail -n 30 "$out/cpu$cpus/output" >&2 || true
+		die "the guest run failed (status $rc); see $out/cpu$cpus"
+	fi
+}
+
+# fiemap_table IMG DISK: a dm-linear table of IMG's extents on DISK.
+# Guest side.
+fiemap_table() {
+	filefrag -b512 -v "$1" | awk -v d="$2" '
+		$1 ~ /^[0-9]+:$/ {
+			gsub(/[:.]/, " ")
+			printf "%d %d linear %s %d\n", $2, $6, d, $4
+		}'
+}
+
+# clocksource: the guest's current clocksource.  Guest side.
+clocksource() {
+	cat /sys/devices/system/clocksource/clocksource0/current_clocksource
+}
+
+# clocksource_check META: append clocksource_end to the META file, and
+# warn when the run ended on another clocksource than TSC.  Guest side.
+clocksource_check() {
+	local cs
+	cs=$(clocksource)
+	echo "clocksource_end=$cs" >>"$1"
+	[ "$cs" = tsc ] || echo "WARNING: the clocksource is $cs, not tsc: CPU per I/O is not comparable" >&2
+}
