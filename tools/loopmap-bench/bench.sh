@@ -56,6 +56,7 @@ mkdir -p "$out"
 # may differ from the repository's HEAD (the kernel is built separately).
 kernel=$BUILD/obj-$kind/arch/x86/boot/bzImage
 {
+	echo "kind=$kind"
 	echo "bzimage_mtime=$(date -u -r "$kernel" '+%Y-%m-%d %H:%M:%S UTC')"
 	echo "head=$(git -C "$LOOPMAP_TOP" log -1 --format='%h %cd' --date=format:'%Y-%m-%d %H:%M' 2>/dev/null || echo unknown)"
 	echo "patches=$(git -C "$LOOPMAP_TOP" log -1 --format='%h %cd' --date=format:'%Y-%m-%d %H:%M' -- patches 2>/dev/null || echo unknown)"
