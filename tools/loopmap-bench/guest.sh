@@ -59,8 +59,6 @@ log() { printf '[%6ss] %s\n' "$SECONDS" "$*"; }
 set_param() { [ "$have_loopmap" = 0 ] || echo "$1" >"$param"; }
 
 declare -A disk=([ext2]=/dev/ram1 [ext3]=/dev/ram2 [ext4]=/dev/ram3)
-declare -A mkfs=([ext2]=mkfs.ext2 [ext3]=mkfs.ext3 [ext4]=mkfs.ext4)
-declare -A mtype=([ext2]=ext2 [ext3]=ext4 [ext4]=ext4)
 declare -A devof # "fs.device" -> block device or file
 anchor=/dev/ram0
 
@@ -108,14 +106,11 @@ attach() {
 }
 
 
-dm_dev() { echo "/dev/dm-$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')"; }
 
 for fs in $fslist; do
 	d=${disk[$fs]} mnt=/mnt/$fs
-	log "$fs: ${mkfs[$fs]} on $d, images of $size"
-	"${mkfs[$fs]}" -q -F -b 4096 "$d"
-	mkdir -p "$mnt"
-	mount -t "${mtype[$fs]}" "$d" "$mnt"
+	log "$fs: mkfs.$fs on $d, images of $size"
+	host_fs "$fs" "$d" "$mnt"
 	# The loopmap image carries fio verify headers (offset and checksum
 	# of every block), so a wrong dm-linear table cannot go unnoticed.
 	fio --name=fill --filename="$mnt/loopmap.img" --size="$size" --rw=write --bs=1M \
@@ -137,7 +132,7 @@ for fs in $fslist; do
 	fio --name=check --filename="$(dm_dev "check-$fs")" --size="$size" --rw=read --bs=1M \
 		--verify=crc32c --verify_fatal=1 --verify_state_load=0 --output=/dev/null
 	dmsetup remove --noudevsync "check-$fs"
-	mount -t "${mtype[$fs]}" "$d" "$mnt"
+	mount -t "$(host_type "$fs")" "$d" "$mnt"
 	echo "$table" | sed "s|$d|$anchor|" | dmsetup create --noudevsync "anchor-$fs"
 	devof[$fs.dm-linear]=$(dm_dev "anchor-$fs")
 	# brd allocates as written: give every mapped page of the anchor disk

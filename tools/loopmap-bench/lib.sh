@@ -40,6 +40,25 @@ fiemap_table() {
 		}'
 }
 
+# host_fs FS DISK MNT: make a 4 KiB-block host filesystem FS (ext2, ext3
+# for mkfs.ext3 mounted as ext4, or ext4) on DISK and mount it on MNT.
+# Guest side.
+host_fs() {
+	"mkfs.$1" -q -F -b 4096 "$2"
+	mkdir -p "$3"
+	mount -t "$(host_type "$1")" "$2" "$3"
+}
+
+# host_type FS: the type host_fs mounts FS as.  Guest side.
+host_type() {
+	if [ "$1" = ext3 ]; then echo ext4; else echo "$1"; fi
+}
+
+# dm_dev NAME: the /dev/dm-N node of device-mapper device NAME.  Guest side.
+dm_dev() {
+	echo "/dev/dm-$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')"
+}
+
 # clocksource: the guest's current clocksource.  Guest side.
 clocksource() {
 	cat /sys/devices/system/clocksource/clocksource0/current_clocksource

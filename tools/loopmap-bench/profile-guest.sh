@@ -41,8 +41,6 @@ param=/sys/module/loop/parameters/extent_map
 
 log() { printf '[%6ss] %s\n' "$SECONDS" "$*"; }
 
-declare -A mkfs=([ext2]=mkfs.ext2 [ext3]=mkfs.ext3 [ext4]=mkfs.ext4)
-declare -A mtype=([ext2]=ext2 [ext3]=ext4 [ext4]=ext4)
 anchor=/dev/ram0 disk=/dev/ram3 mnt=/mnt/host
 bytes=$(numfmt --from=iec "$size")
 
@@ -66,9 +64,7 @@ echo 0 >/proc/sys/kernel/kptr_restrict
 echo -1 >/proc/sys/kernel/perf_event_paranoid
 
 log "$fs on $disk, an image of $size; dm-linear over its extents on $anchor"
-"${mkfs[$fs]}" -q -F -b 4096 "$disk"
-mkdir -p "$mnt"
-mount -t "${mtype[$fs]}" "$disk" "$mnt"
+host_fs "$fs" "$disk" "$mnt"
 # Two images: the bound one is closed to writers through the filesystem.
 for img in image file.img; do
 	fio --name=fill --filename="$mnt/$img" --size="$size" --rw=write --bs=1M \
@@ -81,7 +77,7 @@ sectors=$(echo "$table" | awk '{ n += $2 } END { print n }')
 	exit 1
 }
 echo "$table" | dmsetup create --noudevsync profile-linear
-linear=/dev/dm-$(dmsetup info -c --noheadings -o minor profile-linear | tr -d ' ')
+linear=$(dm_dev profile-linear)
 # brd allocates as written: every page the targets read must exist.
 dd if=/dev/zero of="$linear" bs=1M count="$((bytes >> 20))" oflag=direct status=none
 echo 1 >"$param"
