@@ -1,5 +1,5 @@
 #!/bin/bash
-# DESCRIPTION: I/O of mapped ranges takes the remap path (debugfs counters), holes read zeros, writes into holes fill, discards punch
+# DESCRIPTION: I/O of mapped ranges takes the remap path (debugfs counters), cached bios before requests, holes read zeros, writes into holes fill, discards punch
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
@@ -27,6 +27,52 @@ remap_case() {
 	detach "$dev"
 }
 for_each_hostfs "fully written image: reads and writes are remapped" remap_case
+
+# ios DEVICE: reads and writes completed, from /sys/block/loopN/stat
+ios() {
+	local f
+	read -ra f <"/sys/block/${1#/dev/}/stat"
+	echo $((f[0] + f[4]))
+}
+
+bio_case() {
+	local dev n=256 b r w i
+	direct_image "$HOST/disk.img" 32
+	dev=$(attach "$HOST/disk.img")
+	# the first pass may miss: the worker caches the maps
+	dd if="$dev" of=/dev/null bs=4k count=$n iflag=direct status=none
+	b=$(extmap_stat "$dev" bio_remaps)
+	i=$(ios "$dev")
+	dd if="$dev" of=/dev/null bs=4k count=$n iflag=direct status=none
+	assert_eq "every cached 4k read was remapped as a bio" \
+		$((b + n)) "$(extmap_stat "$dev" bio_remaps)"
+	assert "the disk's statistics count them" \
+		[ "$(ios "$dev")" -ge $((i + n)) ]
+	head -c $((n * 4096)) /dev/urandom >"$SCRATCH/data"
+	b=$(extmap_stat "$dev" bio_remaps)
+	dd if="$SCRATCH/data" of="$dev" bs=4k oflag=direct status=none
+	assert_eq "every 4k write to allocated blocks was remapped as a bio" \
+		$((b + n)) "$(extmap_stat "$dev" bio_remaps)"
+	assert "they read back" \
+		cmp -n $((n * 4096)) "$SCRATCH/data" "$dev"
+	# O_DSYNC makes FUA writes: the request path commits before completing
+	b=$(extmap_stat "$dev" bio_remaps)
+	w=$(extmap_stat "$dev" remapped_writes)
+	dd if="$SCRATCH/data" of="$dev" bs=4k count=64 seek=$n \
+		oflag=direct,dsync status=none
+	assert_eq "no FUA write was remapped as a bio" \
+		"$b" "$(extmap_stat "$dev" bio_remaps)"
+	assert "... they took the request path" \
+		[ "$(extmap_stat "$dev" remapped_writes)" -ge $((w + 64)) ]
+	# a 1 MiB read over the image's first extents still reads right
+	r=$(extmap_stat "$dev" classic_reads)
+	assert "the image reads back through the device" \
+		cmp -n $((8 << 20)) "$dev" "$HOST/disk.img"
+	assert_eq "no read went through the filesystem" \
+		"$r" "$(extmap_stat "$dev" classic_reads)"
+	detach "$dev"
+}
+for_each_hostfs "cached reads and writes are remapped before they become requests, FUA writes are not" bio_case
 
 hole_case() {
 	local dev

@@ -10,7 +10,8 @@
 #                 ext4, four workloads and the hole first-writes
 #     (default)   the full run (at most 20 minutes): 1 vCPU on ext2,
 #                 ext3-format and ext4, then 2 vCPUs on ext4; six workloads
-#                 and the hole first-writes
+#                 (plus 4k random reads by two jobs at 2 vCPUs) and the
+#                 hole first-writes
 #     --publish   also copy the report and plot to
 #                 tools/loopmap-bench/reports/DATE.{md,png}
 #     --kernel K  boot build/obj-K (default release); stock is the pristine
@@ -45,7 +46,8 @@ if [ "$quick" = 1 ]; then
 	tmo=420
 	tag=bench-quick
 else
-	runs=("1|ext2 ext3 ext4|$all|3" "2|ext4|$all|1")
+	# two fio jobs at 2 vCPUs: scaling
+	runs=("1|ext2 ext3 ext4|$all|3" "2|ext4|$all randread-4k-qd1-2jobs|1")
 	tmo=900
 	tag=bench
 fi

@@ -22,7 +22,7 @@ import sys
 
 USER_HZ = 100  # /proc/stat unit, whatever the kernel's HZ
 STEADY = ["randread-4k-qd1", "randread-4k-qd32", "randwrite-4k-qd1",
-          "randwrite-4k-qd32", "read-1m", "write-1m"]
+          "randwrite-4k-qd32", "read-1m", "write-1m", "randread-4k-qd1-2jobs"]
 DEVICES = ["raw", "dm-linear", "file", "loop", "loop-dio", "loopmap"]
 LABEL = {"raw": "raw", "dm-linear": "dm-linear", "file": "file O_DIRECT",
          "loop": "loop buffered", "loop-dio": "loop DIO", "loopmap": "loopmap"}
