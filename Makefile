@@ -15,6 +15,8 @@
 #                           perf profile of one workload (default
 #                           randread-4k-qd1) on raw, dm-linear, the image
 #                           file and loopmap: CPU µs per I/O by symbol
+#   make scale              attach and detach 1,000 loop devices, loopmap
+#                           and classic: wall time, kernel memory per device
 #   make new-test ID=suite/name [WHERE=guest|host]
 #                           a commented skeleton for a new test
 #   make tree               build/linux: pristine 6.12 + patches/series
@@ -34,7 +36,7 @@ KMAKE ?=
 QUICK ?=
 W ?= randread-4k-qd1
 
-.PHONY: all check quick stress new-test demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench profile clean-runs
+.PHONY: all check quick stress new-test demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench profile scale clean-runs
 
 all: check
 
@@ -80,6 +82,9 @@ bench: kernel-release
 
 profile: kernel-release
 	tools/loopmap-bench/profile.sh --workload $(W)
+
+scale: kernel-release
+	tools/loopmap-bench/scale.sh
 
 lint:
 	shellcheck -x scripts/*.sh scripts/new-test tests/*.sh tests/*/*.sh tests/*/*/*.sh \
