@@ -1,9 +1,10 @@
 #!/bin/bash
-# DESCRIPTION: I/O of mapped ranges takes the remap path (debugfs counters), cached bios before requests, holes read zeros, writes into holes fill, discards punch
+# DESCRIPTION: I/O of mapped ranges takes the remap path (debugfs counters), cached bios before requests (and split ones racing freezes), holes read zeros, writes into holes fill, discards punch
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 99
+# DURATION: 115
+# TEST_SPLIT_SECONDS: split bios racing queue freezes (quick 5, auto 10, stress 60)
 # TIMEOUT: 405
 #
 # I/O on an extent-mapped device takes the remap path, and holes behave.
@@ -73,6 +74,57 @@ bio_case() {
 	detach "$dev"
 }
 for_each_hostfs "cached reads and writes are remapped before they become requests, FUA writes are not" bio_case
+
+# gone_within SECS PID...: every PID has exited within SECS seconds.
+gone_within() {
+	local t=$1 p
+	shift
+	while [ "$t" -gt 0 ]; do
+		for p in "$@"; do
+			kill -0 "$p" 2>/dev/null && break
+			p=
+		done
+		[ -z "$p" ] && return 0
+		sleep 1
+		t=$((t - 1))
+	done
+	return 1
+}
+
+# A remapped bio holds the queue until its clone ends.  When blk-mq
+# splits a bio, the remainder is queued for the same device before the
+# clone of the front part: a freeze that starts in between must not leave
+# the remainder waiting for the freeze, and the freeze for the clone.
+split_freeze_case() {
+	local dev q fio_pid freeze_pid b
+	direct_image "$HOST/disk.img" 32
+	dev=$(attach "$HOST/disk.img")
+	q=/sys/block/${dev#/dev/}/queue
+	dd if="$dev" of=/dev/null bs=1M iflag=direct status=none
+	# every 1 MiB bio splits into 16
+	echo 64 >"$q/max_sectors_kb"
+	b=$(extmap_stat "$dev" bio_remaps)
+	fio --name=split --filename="$dev" --rw=randrw --bs=1M --direct=1 \
+		--ioengine=libaio --iodepth=4 --numjobs=2 --time_based \
+		--runtime="$SPLIT_SECONDS" --output="$SCRATCH/fio.out" &
+	fio_pid=$!
+	# each store to a queue limit freezes the queue
+	(
+		end=$((SECONDS + SPLIT_SECONDS))
+		while [ "$SECONDS" -lt "$end" ]; do
+			echo 64 >"$q/max_sectors_kb"
+		done
+	) &
+	freeze_pid=$!
+	assert "fio and the freezes end: no split bio waits on its own front part" \
+		gone_within $((SPLIT_SECONDS + 60)) "$fio_pid" "$freeze_pid"
+	assert "fio succeeded" wait "$fio_pid"
+	assert "the front parts were remapped as bios" \
+		[ "$(extmap_stat "$dev" bio_remaps)" -gt "$b" ]
+	detach "$dev"
+}
+SPLIT_SECONDS=${TEST_SPLIT_SECONDS:-$(by_group 5 10 60)}
+run_case "ext4: split bios racing queue freezes: no hang" on_hostfs ext4 split_freeze_case
 
 hole_case() {
 	local dev
