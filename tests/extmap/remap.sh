@@ -1,6 +1,6 @@
 #!/bin/bash
 # DESCRIPTION: I/O of mapped ranges takes the remap path (debugfs counters), cached bios before requests (and split ones racing freezes), holes read zeros, writes into holes fill, discards punch
-# GROUPS: quick auto
+# GROUPS: quick auto stress
 # WHERE: guest
 # KERNEL: test
 # DURATION: 115
