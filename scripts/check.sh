@@ -85,7 +85,9 @@ worker() {
 		echo "w$w-$k" >>"$out/w$w.runs"
 		rc=0
 		# shellcheck disable=SC2086 # the IDs are words
+		# /dev/vda: an ordinary blk-mq disk for tests that need one
 		"$LOOPMAP_TOP/scripts/vm.sh" --kernel "$k" --cpus "$cpus" --mem "${CHECK_MEM:-3G}" \
+			--disk "check-w$w:256M" --fresh-disks \
 			--timeout "$guest_limit" --out "$out/w$w-$k" -- tests/run.sh ${guest_ids[$k]} \
 			>"$out/w$w-$k.vm.log" 2>&1 || rc=$?
 		echo "$rc" >"$out/w$w-$k.rc"

@@ -75,22 +75,6 @@ bio_case() {
 }
 for_each_hostfs "cached reads and writes are remapped before they become requests, FUA writes are not" bio_case
 
-# gone_within SECS PID...: every PID has exited within SECS seconds.
-gone_within() {
-	local t=$1 p
-	shift
-	while [ "$t" -gt 0 ]; do
-		for p in "$@"; do
-			kill -0 "$p" 2>/dev/null && break
-			p=
-		done
-		[ -z "$p" ] && return 0
-		sleep 1
-		t=$((t - 1))
-	done
-	return 1
-}
-
 # A remapped bio holds the queue until its clone ends.  When blk-mq
 # splits a bio, the remainder is queued for the same device before the
 # clone of the front part: a freeze that starts in between must not leave

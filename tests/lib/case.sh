@@ -131,3 +131,19 @@ skip_test() {
 	echo "# SKIP: $*"
 	exit 77
 }
+
+# gone_within SECS PID...: every PID has exited within SECS seconds.
+gone_within() {
+	local t=$1 p
+	shift
+	while [ "$t" -gt 0 ]; do
+		for p in "$@"; do
+			kill -0 "$p" 2>/dev/null && break
+			p=
+		done
+		[ -z "$p" ] && return 0
+		sleep 1
+		t=$((t - 1))
+	done
+	return 1
+}
