@@ -3,7 +3,7 @@
 # GROUPS: quick auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 40
+# DURATION: 110
 # REQUIRES: cmd:fio path:/dev/vda
 # TEST_NESTED_SECONDS: the plug-flush-and-freeze race (quick 5, auto 10, stress 60)
 # TIMEOUT: 300 stress=600
@@ -20,14 +20,14 @@ SECONDS_RACE=${TEST_NESTED_SECONDS:-$(by_group 5 10 60)}
 # 8 KiB of hole, so that every 128 KiB read spans 16 extents and
 # takes the upper device's request path.
 nest() {
-	direct_image "$HOST/lower.img" 160
+	direct_image "$HOST/lower.img" 96
 	LOWER=$(attach "$HOST/lower.img")
 	mkfs.ext4 -q -F "$LOWER"
 	mkdir -p "$UPPER"
 	mount "$LOWER" "$UPPER"
-	truncate -s 32M "$UPPER/upper.img"
+	truncate -s 16M "$UPPER/upper.img"
 	fio --name=frag --filename="$UPPER/upper.img" --rw=write:8k --bs=8k \
-		--size=32M --direct=1 --fallocate=none --ioengine=psync \
+		--size=16M --direct=1 --fallocate=none --ioengine=psync \
 		--output=/dev/null
 	sync
 	UPPER_DEV=$(attach "$UPPER/upper.img")
@@ -91,7 +91,7 @@ plug_freeze_case() {
 	fio --name=plug --filename="$UPPER_DEV:/dev/vda" --rw=randread --bs=128k \
 		--direct=1 --ioengine=libaio --iodepth=16 --iodepth_batch_submit=16 \
 		--iodepth_batch_complete_min=16 --file_service_type=random \
-		--size=64M --time_based --runtime="$SECONDS_RACE" \
+		--size=32M --time_based --runtime="$SECONDS_RACE" \
 		--output="$SCRATCH/fio.out" &
 	fio_pid=$!
 	read -r kb <"$q/max_sectors_kb"
