@@ -82,33 +82,17 @@ data_case() {
 # ends; if that one is queued behind a sibling that waits for the
 # freeze, nothing moves.
 plug_freeze_case() {
-	local q kb fio_pid freeze_pid b
+	local q b
 	nest
 	q=/sys/block/${LOWER#/dev/}/queue
 	# the lower device's maps cached: its bios are taken before requests
 	dd if="$LOWER" of=/dev/null bs=1M iflag=direct status=none
 	b=$(extmap_stat "$LOWER" bio_remaps)
-	fio --name=plug --filename="$UPPER_DEV:/dev/vda" --rw=randread --bs=128k \
+	fio_racing_freezes "$q" "$SECONDS_RACE" --name=plug \
+		--filename="$UPPER_DEV:/dev/vda" --rw=randread --bs=128k \
 		--direct=1 --ioengine=libaio --iodepth=16 --iodepth_batch_submit=16 \
 		--iodepth_batch_complete_min=16 --file_service_type=random \
-		--size=32M --time_based --runtime="$SECONDS_RACE" \
-		--output="$SCRATCH/fio.out" &
-	fio_pid=$!
-	read -r kb <"$q/max_sectors_kb"
-	(
-		n=0 end=$((SECONDS + SECONDS_RACE))
-		while [ "$SECONDS" -lt "$end" ]; do
-			echo "$kb" >"$q/max_sectors_kb"
-			n=$((n + 1))
-		done
-		echo "$n" >"$SCRATCH/freezes"
-	) &
-	freeze_pid=$!
-	assert "fio and the freezes end: no taken bio waits behind a frozen sibling" \
-		gone_within $((SECONDS_RACE + 60)) "$fio_pid" "$freeze_pid"
-	assert "fio succeeded" wait "$fio_pid"
-	assert "the lower device's queue was frozen again and again" \
-		[ "$(cat "$SCRATCH/freezes")" -ge 10 ]
+		--size=32M
 	assert "the upper device sent bios to the lower one" \
 		[ "$(extmap_stat "$UPPER_DEV" bios)" -gt 0 ]
 	assert "the lower device took bios before requests" \

@@ -80,7 +80,7 @@ for_each_hostfs "cached reads and writes are remapped before they become request
 # clone of the front part: a freeze that starts in between must not leave
 # the remainder waiting for the freeze, and the freeze for the clone.
 split_freeze_case() {
-	local dev q fio_pid freeze_pid b
+	local dev q b
 	direct_image "$HOST/disk.img" 32
 	dev=$(attach "$HOST/disk.img")
 	q=/sys/block/${dev#/dev/}/queue
@@ -88,21 +88,9 @@ split_freeze_case() {
 	# every 1 MiB bio splits into 16
 	echo 64 >"$q/max_sectors_kb"
 	b=$(extmap_stat "$dev" bio_remaps)
-	fio --name=split --filename="$dev" --rw=randrw --bs=1M --direct=1 \
-		--ioengine=libaio --iodepth=4 --numjobs=2 --time_based \
-		--runtime="$SPLIT_SECONDS" --output="$SCRATCH/fio.out" &
-	fio_pid=$!
-	# each store to a queue limit freezes the queue
-	(
-		end=$((SECONDS + SPLIT_SECONDS))
-		while [ "$SECONDS" -lt "$end" ]; do
-			echo 64 >"$q/max_sectors_kb"
-		done
-	) &
-	freeze_pid=$!
-	assert "fio and the freezes end: no split bio waits on its own front part" \
-		gone_within $((SPLIT_SECONDS + 60)) "$fio_pid" "$freeze_pid"
-	assert "fio succeeded" wait "$fio_pid"
+	fio_racing_freezes "$q" "$SPLIT_SECONDS" --name=split --filename="$dev" \
+		--rw=randrw --bs=1M --direct=1 --ioengine=libaio --iodepth=4 \
+		--numjobs=2
 	assert "the front parts were remapped as bios" \
 		[ "$(extmap_stat "$dev" bio_remaps)" -gt "$b" ]
 	detach "$dev"

@@ -133,3 +133,35 @@ loop_stat() {
 	echo "no $3 in /sys/kernel/debug/loop/${2#/dev/}" >&2
 	return 1
 }
+
+# freeze_queue_for QUEUE SECONDS COUNT_FILE: store the queue's own
+# max_sectors_kb (QUEUE is /sys/block/NAME/queue) again and again for
+# SECONDS, each store a freeze of the queue, then write the number of
+# stores to COUNT_FILE.  Tests run it in the background, next to I/O.
+freeze_queue_for() {
+	local q=$1 end=$((SECONDS + $2)) n=0 kb
+	read -r kb <"$q/max_sectors_kb"
+	while [ "$SECONDS" -lt "$end" ]; do
+		echo "$kb" >"$q/max_sectors_kb"
+		n=$((n + 1))
+	done
+	echo "$n" >"$3"
+}
+
+# fio_racing_freezes QUEUE SECONDS FIO_OPTIONS...: fio, time-based for
+# SECONDS, while freeze_queue_for freezes QUEUE.  Both must end within
+# SECONDS + 60 s (a hang fails the case, not the guest's time limit), fio
+# must succeed, and the queue must have been frozen at least 10 times.
+fio_racing_freezes() {
+	local q=$1 secs=$2 fio_pid freeze_pid
+	shift 2
+	fio --time_based --runtime="$secs" --output="$SCRATCH/fio.out" "$@" &
+	fio_pid=$!
+	freeze_queue_for "$q" "$secs" "$SCRATCH/freezes" &
+	freeze_pid=$!
+	assert "fio and the freezes end: no hang" \
+		gone_within $((secs + 60)) "$fio_pid" "$freeze_pid"
+	assert "fio succeeded" wait "$fio_pid"
+	assert "the queue was frozen again and again" \
+		[ "$(cat "$SCRATCH/freezes")" -ge 10 ]
+}
