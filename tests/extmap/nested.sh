@@ -42,9 +42,12 @@ unnest() {
 	detach "$LOWER"
 }
 
-# lower_reads: reads the lower device remapped, as requests or as bios
-lower_reads() {
-	echo $(($(extmap_stat "$LOWER" remapped_reads) + $(extmap_stat "$LOWER" bio_remaps)))
+# lower_ios: what the lower device remapped: reads and writes, as
+# requests or as bios
+lower_ios() {
+	echo $(($(extmap_stat "$LOWER" remapped_reads) +
+		$(extmap_stat "$LOWER" remapped_writes) +
+		$(extmap_stat "$LOWER" bio_remaps)))
 }
 
 data_case() {
@@ -53,13 +56,13 @@ data_case() {
 	assert "the upper device reads what the image holds" \
 		cmp "$UPPER_DEV" "$UPPER/upper.img"
 	head -c $((4 << 20)) /dev/urandom >"$SCRATCH/data"
-	r=$(lower_reads)
+	r=$(lower_ios)
 	dd if="$SCRATCH/data" of="$UPPER_DEV" bs=64k seek=64 oflag=direct status=none
 	assert "a direct read of what was written gives it back" \
 		cmp <(dd if="$UPPER_DEV" bs=64k skip=64 count=64 iflag=direct status=none) \
 		"$SCRATCH/data"
-	assert "the upper device's reads reached the lower one" \
-		[ "$(lower_reads)" -gt "$r" ]
+	assert "the upper device's I/O reached the lower one" \
+		[ "$(lower_ios)" -gt "$r" ]
 	assert "the upper device's reads were remapped" \
 		[ "$(extmap_stat "$UPPER_DEV" remapped_reads)" -gt 0 ]
 	detach "$UPPER_DEV"
@@ -73,7 +76,7 @@ data_case() {
 
 # One task submits, with one plug (io_submit of a batch), 128 KiB reads
 # of the upper device and of /dev/vda, an ordinary blk-mq disk.  Adding a
-# request for /dev/vda to a plug whose last request is 128 KiB flushes it
+# request for /dev/vda to a plug whose first request is 128 KiB flushes it
 # there, inside /dev/vda's submission: the upper device's ->queue_rq()
 # runs inline and queues its clones for the lower device on
 # current->bio_list.  Meanwhile the lower device's queue is frozen again
