@@ -1,12 +1,12 @@
 #!/bin/bash
-# DESCRIPTION: an extent-mapped loop device on a filesystem on another: data through both, and a plug flush from another disk racing freezes of the lower device
+# DESCRIPTION: an extent-mapped loop device on a filesystem on another: data through both, and plug flushes that dispatch the upper device (alone, or with requests of a fragmented lower one) racing freezes of the lower device
 # GROUPS: quick auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 110
+# DURATION: 250
 # REQUIRES: cmd:fio path:/dev/vda
-# TEST_NESTED_SECONDS: the plug-flush-and-freeze race (quick 5, auto 10, stress 60)
-# TIMEOUT: 300 stress=600
+# TEST_NESTED_SECONDS: each plug-flush-and-freeze race (quick 5, auto 10, stress 60)
+# TIMEOUT: 600 stress=900
 #
 # Nesting: brd, ext4, lower.img, loop (extent-mapped), ext4, upper.img,
 # loop (extent-mapped).  Every request of the upper device sends its
@@ -16,18 +16,35 @@
 
 SECONDS_RACE=${TEST_NESTED_SECONDS:-$(by_group 5 10 60)}
 
-# nest: sets LOWER and UPPER_DEV.  upper.img alternates 8 KiB written and
-# 8 KiB of hole, so that every 128 KiB read spans 16 extents and
-# takes the upper device's request path.
+# frag_image PATH SIZE_MIB: an image whose every 4 KiB has an extent of its
+# own.  A file of 4 KiB of zeros and 4 KiB of data in turn fills the host
+# fs; digging out its zeros leaves only 4 KiB holes, which the image's
+# O_DIRECT writes get one by one.
+frag_image() {
+	perl -e '$b = ("\0" x 4096) . ("x" x 4096); print $b while 1' 2>/dev/null |
+		dd of="$HOST/filler" bs=1M iflag=fullblock oflag=direct status=none \
+			2>/dev/null || true
+	fallocate --dig-holes "$HOST/filler"
+	sync
+	direct_image "$1" "$2"
+	rm "$HOST/filler"
+}
+
+# nest MAKE_IMAGE SIZE_MIB [MKFS OPTIONS...]: sets LOWER and UPPER_DEV.
+# MAKE_IMAGE PATH SIZE_MIB makes lower.img.  upper.img ($UPPER_MIB MiB,
+# 16 by default) alternates 8 KiB written and 8 KiB of hole, so that
+# every 128 KiB read spans 16 extents and takes the upper device's
+# request path.
 nest() {
-	direct_image "$HOST/lower.img" 96
+	"$1" "$HOST/lower.img" "$2"
+	shift 2
 	LOWER=$(attach "$HOST/lower.img")
-	mkfs.ext4 -q -F "$LOWER"
+	mkfs.ext4 -q -F "$@" "$LOWER"
 	mkdir -p "$UPPER"
 	mount "$LOWER" "$UPPER"
-	truncate -s 16M "$UPPER/upper.img"
+	truncate -s "${UPPER_MIB:-16}M" "$UPPER/upper.img"
 	fio --name=frag --filename="$UPPER/upper.img" --rw=write:8k --bs=8k \
-		--size=16M --direct=1 --fallocate=none --ioengine=psync \
+		--size="${UPPER_MIB:-16}M" --direct=1 --fallocate=none --ioengine=psync \
 		--output=/dev/null
 	sync
 	UPPER_DEV=$(attach "$UPPER/upper.img")
@@ -55,7 +72,7 @@ lower_ios() {
 
 data_case() {
 	local r n
-	nest
+	nest direct_image 96
 	assert "the upper device reads what the image holds" \
 		cmp "$UPPER_DEV" "$UPPER/upper.img"
 	head -c $((4 << 20)) /dev/urandom >"$SCRATCH/data"
@@ -89,7 +106,7 @@ data_case() {
 # freeze, nothing moves.
 plug_freeze_case() {
 	local q b
-	nest
+	nest direct_image 96
 	q=/sys/block/${LOWER#/dev/}/queue
 	# the lower device's maps cached: its bios are taken before requests
 	dd if="$LOWER" of=/dev/null bs=1M iflag=direct status=none
@@ -106,7 +123,52 @@ plug_freeze_case() {
 	unnest
 }
 
+# Two levels in one plug flush.  The lower image is fragmented, so the
+# lower device declines every clone of the upper one (each spans two of
+# its extents) and makes requests of them, which it remaps from cached
+# maps in ->queue_rq().  Reads of mixed sizes leave requests of both
+# devices in one plug: a small one of the upper device (a flush comes
+# only after a request of 128 KiB), then one of the lower device made
+# from the clone of an 8 KiB read that the upper device took as a bio.
+# The next flush, inside the submission of another bio, dispatches both:
+# the upper device's clones for the lower one are queued ahead of the
+# lower device's bios for the host disk, and the lower device's request
+# holds its queue until those end.
+frag_plug_freeze_case() {
+	local q n r0 r1 u0 u1 lu0 lu1 a0 a1
+	# no discard: it would punch the image, and the upper one's
+	# writes would fill it again from the space the filler left
+	UPPER_MIB=8 nest frag_image 24 -E nodiscard
+	n=$(filefrag "$HOST/lower.img" | sed -n 's/.*: \([0-9]*\) extents\? found/\1/p')
+	assert "the lower image is fragmented ($n extents)" [ "$n" -ge 4000 ]
+	q=/sys/block/${LOWER#/dev/}/queue
+	# the lower device's maps of the upper image's first 4 MiB cached
+	dd if="$UPPER_DEV" of=/dev/null bs=8k count=512 iflag=direct status=none
+	loop_stat r0 "$LOWER" remapped_reads
+	loop_stat lu0 "$LOWER" bio_remaps
+	loop_stat u0 "$UPPER_DEV" bio_remaps
+	loop_stat a0 "$UPPER_DEV" clones_again
+	fio_racing_freezes "$q" "$SECONDS_RACE" --name=plug2 \
+		--filename="$UPPER_DEV:/dev/vda" --rw=randread \
+		--bssplit=8k/50:16k/10:64k/10:128k/30 \
+		--direct=1 --ioengine=libaio --iodepth=16 --iodepth_batch_submit=16 \
+		--iodepth_batch_complete_min=16 --file_service_type=random \
+		--size=4M
+	loop_stat r1 "$LOWER" remapped_reads
+	loop_stat lu1 "$LOWER" bio_remaps
+	loop_stat u1 "$UPPER_DEV" bio_remaps
+	loop_stat a1 "$UPPER_DEV" clones_again
+	assert "the upper device sent clones again from its worker, as they would have waited ($((a1 - a0)))" \
+		[ "$a1" -gt "$a0" ]
+	assert "the upper device took bios" [ "$u1" -gt "$u0" ]
+	assert "the lower device remapped requests" \
+		[ $((r1 - lu1)) -gt $((r0 - lu0)) ]
+	unnest
+}
+
 run_case "ext4 on an extent-mapped device holds another: data through both" \
 	on_hostfs ext4 data_case
 run_case "ext4: a plug flush from another disk dispatches the upper device while the lower one freezes: no hang" \
 	on_hostfs ext4 plug_freeze_case
+HOSTFS_SIZE=64M run_case "ext4, fragmented lower image: one plug flush dispatches both devices while the lower one freezes: no hang" \
+	on_hostfs ext4 frag_plug_freeze_case
