@@ -147,7 +147,7 @@ frag_plug_freeze_case() {
 	loop_stat r0 "$LOWER" remapped_reads
 	loop_stat lu0 "$LOWER" bio_remaps
 	loop_stat u0 "$UPPER_DEV" bio_remaps
-	loop_stat a0 "$UPPER_DEV" clones_again
+	loop_stat a0 "$UPPER_DEV" nowait_retries
 	fio_racing_freezes "$q" "$SECONDS_RACE" --name=plug2 \
 		--filename="$UPPER_DEV:/dev/vda" --rw=randread \
 		--bssplit=8k/50:16k/10:64k/10:128k/30 \
@@ -157,8 +157,8 @@ frag_plug_freeze_case() {
 	loop_stat r1 "$LOWER" remapped_reads
 	loop_stat lu1 "$LOWER" bio_remaps
 	loop_stat u1 "$UPPER_DEV" bio_remaps
-	loop_stat a1 "$UPPER_DEV" clones_again
-	assert "the upper device sent clones again from its worker, as they would have waited ($((a1 - a0)))" \
+	loop_stat a1 "$UPPER_DEV" nowait_retries
+	assert "the worker did requests of the upper device again, as their clones would have waited ($((a1 - a0)))" \
 		[ "$a1" -gt "$a0" ]
 	assert "the upper device took bios" [ "$u1" -gt "$u0" ]
 	assert "the lower device remapped requests" \
