@@ -1,5 +1,5 @@
 #!/bin/bash
-# DESCRIPTION: I/O of mapped ranges takes the remap path (debugfs counters), cached bios before requests (and split ones racing freezes), holes read zeros, writes into holes fill, discards punch
+# DESCRIPTION: I/O of mapped ranges takes the remap path (debugfs counters), cached bios before requests (also after writes alone, and split ones racing freezes), holes read zeros, writes into holes fill, discards punch
 # GROUPS: quick auto stress
 # WHERE: guest
 # KERNEL: test
@@ -40,6 +40,18 @@ bio_case() {
 	local dev n=256 b r w i
 	direct_image "$HOST/disk.img" 32
 	dev=$(attach "$HOST/disk.img")
+	# Writes alone cache the maps of allocated blocks (a mkfs or a
+	# database on a preallocated image may never read): only the first
+	# write may miss.
+	head -c $((n * 4096)) /dev/urandom >"$SCRATCH/data"
+	dd if="$SCRATCH/data" of="$dev" bs=4k seek=$n oflag=direct status=none
+	b=$(extmap_stat "$dev" bio_remaps)
+	dd if="$SCRATCH/data" of="$dev" bs=4k seek=$n oflag=direct status=none
+	assert_eq "with no read before, every 4k rewrite was remapped as a bio" \
+		$((b + n)) "$(extmap_stat "$dev" bio_remaps)"
+	assert "... and the image file holds the data" \
+		cmp "$SCRATCH/data" <(dd if="$HOST/disk.img" bs=4k skip=$n count=$n \
+		iflag=direct status=none)
 	# the first pass may miss: the worker caches the maps
 	dd if="$dev" of=/dev/null bs=4k count=$n iflag=direct status=none
 	b=$(extmap_stat "$dev" bio_remaps)

@@ -6,6 +6,7 @@
 # Markdown report with its ratio tables and targets, and a PNG plot.
 #
 #   bench.sh [--quick] [--publish] [--rounds N] [--runtime S] [--kernel KIND]
+#            [--run "VCPUS|FILESYSTEMS|WORKLOADS|SETUP_REPS"]... [--no-warmup]
 #     --quick     the main job's short run (at most 5 minutes): 1 vCPU,
 #                 ext4, four workloads and the hole first-writes
 #     (default)   the full run (at most 20 minutes): 1 vCPU on ext2,
@@ -17,6 +18,12 @@
 #     --kernel K  boot build/obj-K (default release); stock is the pristine
 #                 6.12 tree (scripts/build-kernel.sh stock), which has
 #                 classic loop only
+#     --run SPEC  instead of the quick or full run's guests, one guest per
+#                 --run: e.g. --run "2|ext4|randwrite-4k-qd1|1"; every run
+#                 also does the hole first-writes
+#     --no-warmup no sequential read of the devices before the first round
+#                 (guest.sh): loopmap starts with no cached map, as for a
+#                 write-only workload on an image never read through it
 # QUICK=1 in the environment is the same as --quick.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -26,6 +33,7 @@ here=$LOOPMAP_TOP/tools/loopmap-bench
 . "$here/lib.sh"
 
 quick=${QUICK:-0} publish=0 rounds=3 runtime=1 kind=release
+own_runs=() guest_opts=()
 [ "$quick" = 0 ] || quick=1
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -34,6 +42,8 @@ while [ $# -gt 0 ]; do
 	--rounds) rounds=$2; shift 2 ;;
 	--runtime) runtime=$2; shift 2 ;;
 	--kernel) kind=$2; shift 2 ;;
+	--run) own_runs+=("$2"); shift 2 ;;
+	--no-warmup) guest_opts+=(--no-warmup); shift ;;
 	*) die "unknown option $1 (see the header of $0)" ;;
 	esac
 done
@@ -50,6 +60,10 @@ else
 	runs=("1|ext2 ext3 ext4|$all|3" "2|ext4|$all randread-4k-qd1-2jobs|1")
 	tmo=900
 	tag=bench
+fi
+if [ ${#own_runs[@]} -gt 0 ]; then
+	runs=("${own_runs[@]}")
+	tag=bench-own
 fi
 
 out=$BUILD/runs/$tag-$(date +%Y%m%d-%H%M%S)
@@ -69,7 +83,7 @@ for r in "${runs[@]}"; do
 	msg "guest with $cpus vCPU: $fs; $wls; $rounds rounds of ${runtime}s jobs"
 	bench_guest "$out" "$cpus" "$kind" "$tmo" tools/loopmap-bench/guest.sh --fs "$fs" \
 		--workloads "$wls" --holes hole-4k-qd1 --rounds "$rounds" --runtime "$runtime" \
-		--setup-reps "$setup_reps"
+		--setup-reps "$setup_reps" ${guest_opts[@]+"${guest_opts[@]}"}
 done
 python3 "$here/report.py" "$out"
 gnuplot -e "dat='$out/plot.dat'; titles='$(cat "$out/plot.titles")'; out='$out/plot.png'" \

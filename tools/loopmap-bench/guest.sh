@@ -4,7 +4,11 @@
 #
 #   guest.sh --fs "ext2 ext3 ext4" --workloads "randread-4k-qd1 ..."
 #            --holes "hole-4k-qd1" --rounds 3 --runtime 2
-#            [--size 64M] [--hole-size 32M] [--setup-reps 3]
+#            [--size 64M] [--hole-size 32M] [--setup-reps 3] [--no-warmup]
+#
+# --no-warmup skips the sequential read of every device before the first
+# round: loopmap then starts with no cached map, as for a write-only
+# workload (a mkfs, a database) on an image no one has read through it.
 #
 # Disks (brd, allocated as written):
 #   /dev/ram0  the anchors' disk: the raw device, and the target of the
@@ -32,7 +36,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 fslist="ext2 ext3 ext4"
 workloads="randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32 read-1m write-1m"
 holes="hole-4k-qd1"
-rounds=3 runtime=2 size=64M hole_size=32M setup_reps=3
+rounds=3 runtime=2 size=64M hole_size=32M setup_reps=3 warmup=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--fs) fslist=$2; shift 2 ;;
@@ -43,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--size) size=$2; shift 2 ;;
 	--hole-size) hole_size=$2; shift 2 ;;
 	--setup-reps) setup_reps=$2; shift 2 ;;
+	--no-warmup) warmup=0; shift ;;
 	*) echo "guest.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -74,6 +79,7 @@ anchor=/dev/ram0
 	echo "runtime=$runtime"
 	echo "size=$size"
 	echo "hole_size=$hole_size"
+	echo "warmup=$warmup"
 	echo "have_loopmap=$have_loopmap"
 	echo "fio=$(fio --version)"
 	echo "clocksource=$(clocksource)"
@@ -148,7 +154,7 @@ for fs in $fslist; do
 done
 # Warm up: one sequential read of every device (the loop buffered
 # image's page cache, loopmap's extent map).
-for fs in $fslist; do
+[ "$warmup" = 1 ] && for fs in $fslist; do
 	for dev in dm-linear file loop loop-dio loopmap; do
 		[ -n "${devof[$fs.$dev]:-}" ] || continue
 		dd if="${devof[$fs.$dev]}" of=/dev/null bs=1M iflag=direct status=none
