@@ -57,20 +57,7 @@ unwritten_case() {
 	detach "$dev"
 	assert "no byte of the image shows the marker" no_marker "$HOST/disk.img"
 }
-HOSTFS_LIST=ext4 for_each_hostfs "fallocated image: fills link the blocks of unwritten extents" unwritten_case
-
-# In data=writeback mode nothing orders a fill's data before the commit
-# that links its blocks: ext4 fills extent files through unwritten
-# extents there, converted once written.
-writeback_case() {
-	umount "$HOST"
-	mount -t ext4 -o data=writeback "$HOSTDEV" "$HOST"
-	assert "the host fs is in data=writeback mode" \
-		grep -q "^$HOSTDEV $HOST ext4 .*data=writeback" /proc/self/mounts
-	unwritten_case
-}
-run_case "ext4, data=writeback: fallocated image: writes convert unwritten extents" \
-	on_hostfs ext4 writeback_case
+HOSTFS_LIST=ext4 for_each_hostfs "fallocated image: writes convert unwritten extents" unwritten_case
 
 subblock_case() {
 	local dev
