@@ -209,7 +209,9 @@ def main():
                  f"images {m['size']}, sparse images {m['hole_size']}; "
                  f"workloads {m['workloads']} {m['holes']}; clocksource "
                  f"{m.get('clocksource', '?')} at the start, "
-                 f"{m.get('clocksource_end', '?')} at the end")
+                 f"{m.get('clocksource_end', '?')} at the end"
+                 + ("; no warm-up read: loopmap started with no cached map"
+                    if m.get('warmup') == '0' else ""))
     hl = os.path.join(run, "host-load")
     if os.path.exists(hl):
         with open(hl) as f:
