@@ -24,7 +24,8 @@
 #     --no-warmup no sequential read of the devices before the first round
 #                 (guest.sh): loopmap starts with no cached map, as for a
 #                 write-only workload on an image never read through it
-# QUICK=1 in the environment is the same as --quick.
+# QUICK=1 in the environment is the same as --quick.  BENCH_APPEND adds
+# to the guests' kernel command line (tools/loopmap-bench/lib.sh).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/../../scripts/lib.sh"

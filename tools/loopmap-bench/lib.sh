@@ -14,13 +14,16 @@
 # which timestamp each request, would then pay far more than they do on
 # hardware.  (Seen in a 2-vCPU profile: read_hpet took 9.4 µs per I/O on
 # loopmap.)  The guests record their clocksource: clocksource_check.
+# BENCH_APPEND in the environment adds to the guests' command line (an
+# experiment's knob, e.g. workqueue.default_affinity_scope=cpu).
 bench_guest() {
 	local out=$1 cpus=$2 kind=$3 tmo=$4 rc
 	shift 4
 	echo "$cpus before $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/host-load"
 	set +e
 	"$LOOPMAP_TOP/scripts/vm.sh" --kernel "$kind" --cpus "$cpus" --mem 6G \
-		--timeout "$tmo" --out "$out/cpu$cpus" --append tsc=reliable -- "$@"
+		--timeout "$tmo" --out "$out/cpu$cpus" \
+		--append "tsc=reliable${BENCH_APPEND:+ $BENCH_APPEND}" -- "$@"
 	rc=$?
 	set -e
 	echo "$cpus after $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out/host-load"
