@@ -17,6 +17,10 @@
 #                           file and loopmap: CPU µs per I/O by symbol
 #   make scale              attach and detach 1,000 loop devices, loopmap
 #                           and classic: wall time, kernel memory per device
+#   make losetup            build/bin/losetup: Debian's util-linux with
+#                           tools/losetup/*.patch (an EXTMAP column), then
+#                           check it on this machine's kernel and the
+#                           test kernel
 #   make new-test ID=suite/name [WHERE=guest|host]
 #                           a commented skeleton for a new test
 #   make tree               build/linux: pristine 6.12 + patches/series
@@ -36,7 +40,7 @@ KMAKE ?=
 QUICK ?=
 W ?= randread-4k-qd1
 
-.PHONY: all check quick stress new-test demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench profile scale clean-runs
+.PHONY: all check quick stress new-test demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench profile scale losetup clean-runs
 
 all: check
 
@@ -86,9 +90,13 @@ profile: kernel-release
 scale: kernel-release
 	tools/loopmap-bench/scale.sh
 
+losetup: kernel
+	tools/losetup/build.sh
+	tools/losetup/check.sh
+
 lint:
 	shellcheck -x scripts/*.sh scripts/new-test tests/*.sh tests/*/*.sh tests/*/*/*.sh \
-		tests/*/*/*/*.sh tools/loopmap-bench/*.sh .ci/run
+		tests/*/*/*/*.sh tools/loopmap-bench/*.sh tools/losetup/*.sh .ci/run
 
 clean-runs:
 	rm -rf build/runs

@@ -79,7 +79,7 @@ leaf_entries() {
 }
 
 zeroout_case() {
-	local dev a=1536 n=1536 m=1544
+	local dev a=1536 n=1536 m=1544 misses zeroed
 	mkfs_host ext4 -b 1024
 	# 83 written blocks, then an unwritten extent of 64 KiB at 6 MiB
 	# (4 KiB block a): the 84 extents fill one leaf of 1 KiB
@@ -114,6 +114,13 @@ os.fsync(fd)' "$HOST/disk.img"
 		2>/dev/null || true
 	assert "ext4 could not split it: the whole extent is written" \
 		[ "$(filefrag -v "$HOST/disk.img" | grep -c unwritten)" = 0 ]
+	# the state is built: n's map survived the write and still says
+	# unwritten (the read hits it and is zero-filled, true zeros still)
+	misses=$(extmap_stat "$dev" map_misses)
+	zeroed=$(extmap_stat "$dev" zero_filled)
+	dd if="$dev" of=/dev/null bs=4k skip=$n count=1 iflag=direct status=none
+	assert_eq "n's map is still cached: no miss" "$misses" "$(extmap_stat "$dev" map_misses)"
+	assert_eq "... as unwritten" $((zeroed + 1)) "$(extmap_stat "$dev" zero_filled)"
 	assert "a write to another part of the extent succeeds" \
 		dd if="$SCRATCH/n" of="$dev" bs=4k seek=$n count=1 oflag=direct status=none
 	assert "... and to the first part" \
