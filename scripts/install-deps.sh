@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install, with apt-get, the Debian packages that building, booting and
-# testing need; does nothing when they are all there.
+# testing need, and those named as arguments (a tool's own, e.g.
+# tools/losetup/build.sh); does nothing when they are all there.
 set -euo pipefail
 
 pkgs=(
@@ -12,6 +13,7 @@ pkgs=(
 	strace gnuplot-nox
 	# lint
 	shellcheck
+	"$@"
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -37,16 +37,21 @@
 . "$(dirname "$0")/../lib.sh"
 HOSTFS_SIZE=64M
 
+# fill_host: write to the host fs until ext4 refuses
+fill_host() {
+	dd if=/dev/zero of="$HOST/fill" bs=1M status=none 2>/dev/null || true
+	dd if=/dev/zero of="$HOST/fill" bs=1k oflag=append conv=notrunc,fsync status=none \
+		2>/dev/null || true
+	assert_eq "the host fs is full" 0 "$(stat -f -c %a "$HOST")"
+}
+
 enospc_case() {
 	local dev pid i
 	mount -o remount,commit=60 "$HOST"
 	truncate -s 16M "$HOST/disk.img"
 	dev=$(attach "$HOST/disk.img")
 	dd if=/dev/zero of="$HOST/victim" bs=1M count=1 conv=fsync status=none
-	dd if=/dev/zero of="$HOST/fill" bs=1M status=none 2>/dev/null || true
-	dd if=/dev/zero of="$HOST/fill" bs=1k oflag=append conv=notrunc,fsync status=none \
-		2>/dev/null || true
-	assert_eq "the host fs is full" 0 "$(stat -f -c %a "$HOST")"
+	fill_host
 	truncate -s $(($(stat -c %s "$HOST/fill") - 65536)) "$HOST/fill"
 	sync
 	head -c 262144 /dev/urandom >"$SCRATCH/data"
@@ -64,14 +69,6 @@ enospc_case() {
 	assert "the write took more than one fill" [ "$(extmap_stat "$dev" fills)" -ge 2 ]
 }
 HOSTFS_LIST=ext3 for_each_hostfs "write into a hole past the free space: no hang, the commit frees room" enospc_case
-
-# fill_host: write to the host fs until ext4 refuses
-fill_host() {
-	dd if=/dev/zero of="$HOST/fill" bs=1M status=none 2>/dev/null || true
-	dd if=/dev/zero of="$HOST/fill" bs=1k oflag=append conv=notrunc,fsync status=none \
-		2>/dev/null || true
-	assert_eq "the host fs is full" 0 "$(stat -f -c %a "$HOST")"
-}
 
 # leaf_entries: the entries of the image's extent leaves
 leaf_entries() {

@@ -42,10 +42,8 @@ if [ -d "$dir" ]; then
 	src=$(find "$dir" -maxdepth 1 -type d -name 'util-linux-*' | head -n 1)
 fi
 if [ -z "$src" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-	for pkg in gcc make pkg-config dpkg-dev autoconf automake libtool autopoint \
-		gettext bison; do
-		dpkg -s "$pkg" >/dev/null 2>&1 || apt-get install -y -qq "$pkg" >/dev/null
-	done
+	"$LOOPMAP_TOP/scripts/install-deps.sh" pkg-config dpkg-dev autoconf automake \
+		libtool autopoint gettext
 	deb_src
 	rm -rf "$dir"
 	mkdir -p "$dir"
