@@ -8,7 +8,7 @@ pkgs=(
 	# kernel build
 	make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio kmod xz-utils git ccache sparse
 	# guest and tests (the guest uses the host's userspace over 9p)
-	qemu-system-x86 fio util-linux e2fsprogs dmsetup parted coreutils diffutils procps python3
+	qemu-system-x86 qemu-utils fio util-linux e2fsprogs dmsetup parted coreutils diffutils procps python3
 	# benchmark (tools/loopmap-bench): setup times, plot
 	strace gnuplot-nox
 	# lint
