@@ -10,9 +10,6 @@
 #                             build/disks/NAME.img (created if missing);
 #                             repeatable, guest sees /dev/vda, /dev/vdb, ...
 #     --fresh-disks           recreate the disk files first
-#     --drive SPEC            extra QEMU -drive SPEC as given (e.g. a block
-#                             device: file=/dev/loop0,format=raw,if=virtio,
-#                             cache=none,aio=native); after the --disk ones
 #     --append "ARGS"         extra kernel command line
 #     --out DIR               results directory (default: a new build/runs/*)
 #     --interactive           serial console on this terminal (make shell)
@@ -37,7 +34,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kind=test cpus=2 mem=3G tmo=1800 out='' append='' fresh=0 interactive=0
-disks=() drives=()
+disks=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kind=$2; shift 2 ;;
@@ -46,7 +43,6 @@ while [ $# -gt 0 ]; do
 	--timeout) tmo=$2; shift 2 ;;
 	--disk) disks+=("$2"); shift 2 ;;
 	--fresh-disks) fresh=1; shift ;;
-	--drive) drives+=(-drive "$2"); shift 2 ;;
 	--append) append="$append $2"; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--interactive) interactive=1; shift ;;
@@ -121,7 +117,7 @@ run_qemu() {
 		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
 		-fsdev "local,id=out,path=$out,security_model=none" \
 		-device virtio-9p-pci,fsdev=out,mount_tag=loopmap-out \
-		"${drive_args[@]}" "${drives[@]}"
+		"${drive_args[@]}"
 }
 set +e
 if [ "$interactive" = 1 ]; then
