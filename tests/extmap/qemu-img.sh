@@ -11,9 +11,9 @@
 # What a VM host does with a loop device: qemu-img writes a guest disk
 # into it and reads it back out.  The source is a qcow2 with data, runs
 # of zeros and unallocated clusters.  The image is sparse, and written
-# first with another pattern, so that the conversion's zero runs (which
-# qemu-img sends as write-zeroes requests to a block device it may not
-# assume zeroed) must replace data.  Each step goes O_DIRECT on the
+# first with another pattern, so that the conversion's zero runs (qemu-img
+# may not assume a block device zeroed, and writes them, as zeroes or as
+# write-zeroes requests) must replace data.  Each step goes O_DIRECT on the
 # device (-t none / -T none), as QEMU with cache=none does.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"

@@ -5,7 +5,7 @@
 # KERNEL: test
 # DURATION: 1200
 # TIMEOUT: 3600
-# REQUIRES: cmd:qemu-system-x86_64 cmd:fio cmd:fstrim cmd:ldd path:build/obj-release/arch/x86/boot/bzImage
+# REQUIRES: cmd:qemu-system-x86_64 cmd:fio cmd:fstrim cmd:ldd cmd:mke2fs path:build/obj-release/arch/x86/boot/bzImage
 # TEST_VM_IMAGE_FS: the host filesystems (default "ext2 ext3 ext4")
 # TEST_VM_IMAGE_FILES: files of 1 MiB the VM writes and checks (default 24)
 # TEST_VM_IMAGE_ACKED: files the VM has fsynced before QEMU is killed (default 6)
@@ -44,30 +44,24 @@ HOSTFS_LIST=${TEST_VM_IMAGE_FS:-ext2 ext3 ext4}
 VM_TIMEOUT=${TEST_VM_IMAGE_TIMEOUT:-900}
 ROOT_CMDS="bash mount umount mkdir cat cut head sha256sum cp cmp rm sync sleep mke2fs mkfs.ext4 fio fstrim"
 
-# copy_to_root DIR FILE: FILE (a symlink stays one) and, for an
-# executable, its libraries under their sonames, into DIR at the same
-# paths, /usr merged as on the host.
-copy_to_root() {
-	local dir=$1 f=$2 real lib
-	cp -a --parents "$f" "$dir"
-	real=$(readlink -f "$f")
-	[ "$real" = "$f" ] || cp -a --parents "$real" "$dir"
-	[ -x "$real" ] || return 0
-	for lib in $(ldd "$real" 2>/dev/null | grep -o '/[^ ]*' || true); do
-		mkdir -p "$dir$(readlink -f "$(dirname "$lib")")"
-		cp -L "$lib" "$dir$(readlink -f "$(dirname "$lib")")/"
-	done
-}
-
-# make_root IMAGE: the VM's root disk, an ext2 image
+# make_root IMAGE: the VM's root disk, an ext2 image of the commands and
+# their libraries at their paths here (/usr merged, as here).  In the
+# guest every process start is slow: one ldd and one cp for them all.
 make_root() {
-	local dir=$1.d c l
+	local dir=$1.d c l files=()
 	mkdir -p "$dir"/usr/{bin,sbin,lib,lib64} "$dir"/{proc,sys,dev,mnt,tmp,etc}
 	for l in bin sbin lib lib64; do ln -s "usr/$l" "$dir/$l"; done
 	for c in $ROOT_CMDS; do
-		copy_to_root "$dir" "$(command -v "$c")"
+		files+=("$(command -v "$c")")
 	done
-	cp /etc/mke2fs.conf "$dir/etc/"
+	# "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)", and the
+	# loader's "/lib64/ld-linux-x86-64.so.2 (0x...)"
+	while read -r l; do
+		[[ $l != *: ]] || continue # "/usr/bin/bash:", one per command
+		l=${l#*=> }
+		[[ $l != /* ]] || files+=("${l%% (*}")
+	done < <(ldd "${files[@]}")
+	cp -L --parents "${files[@]}" /etc/mke2fs.conf "$dir"
 	cp "$HERE/init.sh" "$dir/init"
 	cp "$HERE/guest.sh" "$dir/"
 	mke2fs -q -t ext2 -d "$dir" "$1" 256M
@@ -78,10 +72,11 @@ make_root() {
 # $dev as its disk; its results in OUT.  Fails on a status other than 0
 # and on a kernel report in its log.
 vm() {
-	local out=$1 opts=$2 rc=0
+	local out=$1 opts=$2 step=$3 rc=0
 	shift 2
 	mkdir -p "$out"
 	echo "$*" >"$out/job"
+	echo "vm-image: VM $step starts" >/dev/kmsg
 	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
 		-nodefaults -no-user-config -nographic -no-reboot -pidfile "$out/qemu.pid" \
 		-accel tcg,thread=multi -cpu max -smp 1 -m 512M -kernel "$KERNEL" \
@@ -93,12 +88,14 @@ vm() {
 		-device virtio-9p-pci,fsdev=out,mount_tag=out \
 		</dev/null >"$out/qemu.log" 2>&1 || rc=$?
 	[ $rc -ne 0 ] || rc=$(cat "$out/status" 2>/dev/null || echo 125)
-	cat "$out/output" 2>/dev/null
+	echo "vm-image: VM $step ended with status $rc" >/dev/kmsg
 	if [ "$rc" -ne 0 ]; then
-		echo "the VM ended with status $rc; QEMU's log, then the VM's kernel log:"
-		cat "$out/qemu.log"
+		echo "the VM's kernel log, QEMU's log:"
 		tail -n 20 "$out/console.log"
+		cat "$out/qemu.log"
+		echo "the VM ended with status $rc (124: its time limit); its output:"
 	fi >&2
+	cat "$out/output" 2>/dev/null
 	# the release kernel's own reports: the test kernel's are the runner's
 	! grep -E 'WARNING:|BUG:|Oops|I/O error|EXT4-fs error' "$out/console.log" >&2 || rc=1
 	return "$rc"

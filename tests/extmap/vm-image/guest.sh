@@ -4,7 +4,7 @@
 # virtio-blk disk, /dev/vda (tests/extmap/vm-image/init.sh starts it).
 #   guest.sh install N   mkfs.ext4, N files of 1 MiB of random data with
 #                        their SHA-256 sums (SUMS on the disk and in
-#                        $LOOPMAP_OUT/sums), a fio write-and-verify pass (8 MiB),
+#                        $LOOPMAP_OUT/sums), a fio write-and-verify pass (4 MiB),
 #                        fstrim; then the guest powers off
 #   guest.sh verify      mounts the disk read-only (no journal replay) and
 #                        checks SUMS, which must equal $LOOPMAP_OUT/sums
@@ -31,7 +31,7 @@ install)
 	(cd "$mnt" && sha256sum files/*) >"$mnt/SUMS"
 	cp "$mnt/SUMS" "$LOOPMAP_OUT/sums"
 	step "files written"
-	fio --name=verify --filename="$mnt/fio.dat" --size=8M --rw=randwrite \
+	fio --name=verify --filename="$mnt/fio.dat" --size=4M --rw=randwrite \
 		--bs=4k --direct=1 --ioengine=psync --verify=crc32c \
 		--do_verify=1 --verify_state_save=0 --output="$LOOPMAP_OUT/fio.log"
 	step "fio"
