@@ -10,6 +10,13 @@
 #                             build/disks/NAME.img (created if missing);
 #                             repeatable, guest sees /dev/vda, /dev/vdb, ...
 #     --fresh-disks           recreate the disk files first
+#     --drive SPEC            extra QEMU -drive SPEC as given (a block device,
+#                             say); repeatable, after the --disk ones
+#     --root-disk IMAGE       boot from IMAGE (read-only, raw, ext2; /dev/vda,
+#                             before the other disks) with its /init as
+#                             init, instead of the host's root over 9p:
+#                             /init runs the job as guest-init.sh does,
+#                             without the cd (tests/extmap/vm-image/init.sh)
 #     --append "ARGS"         extra kernel command line
 #     --out DIR               results directory (default: a new build/runs/*)
 #     --interactive           serial console on this terminal (make shell)
@@ -34,7 +41,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kind=test cpus=2 mem=3G tmo=1800 out='' append='' fresh=0 interactive=0
-disks=()
+disks=() drives=() rootdisk=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) kind=$2; shift 2 ;;
@@ -43,6 +50,8 @@ while [ $# -gt 0 ]; do
 	--timeout) tmo=$2; shift 2 ;;
 	--disk) disks+=("$2"); shift 2 ;;
 	--fresh-disks) fresh=1; shift ;;
+	--drive) drives+=(-drive "$2"); shift 2 ;;
+	--root-disk) rootdisk=$2; shift 2 ;;
 	--append) append="$append $2"; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--interactive) interactive=1; shift ;;
@@ -65,7 +74,7 @@ if [ -n "${LOOPMAP_CONSOLES:-}" ]; then echo "$out/console.log" >>"$LOOPMAP_CONS
 
 # The command, quoted, for the guest's init to run.
 {
-	printf 'cd %q\n' "$LOOPMAP_TOP"
+	[ -n "$rootdisk" ] || printf 'cd %q\n' "$LOOPMAP_TOP"
 	for v in $(compgen -e | grep -E '^TEST_[A-Z0-9_]+$' || true); do
 		printf 'export %s=%q\n' "$v" "${!v}"
 	done
@@ -99,8 +108,15 @@ fi
 # acpi=noirq: ACPI only enumerates the CPUs; evaluating the PCI interrupt
 # links costs ~20 s each under TCG, and virtio-pci uses MSI-X anyway.
 cmdline="console=ttyS0 loglevel=7 panic=-1 nokaslr acpi=noirq"
-cmdline+=" root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
-cmdline+=" init=$LOOPMAP_TOP/scripts/guest-init.sh"
+root_args=(-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
+	-device "virtio-9p-pci,fsdev=root,mount_tag=hostroot")
+if [ -n "$rootdisk" ]; then
+	cmdline+=" root=/dev/vda rootfstype=ext2 ro init=/init"
+	root_args=(-drive "file=$rootdisk,format=raw,if=virtio,readonly=on")
+else
+	cmdline+=" root=hostroot rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro"
+	cmdline+=" init=$LOOPMAP_TOP/scripts/guest-init.sh"
+fi
 # RAM disks for the tests' host filesystems: allocated as written.
 cmdline+=" brd.rd_nr=4 brd.rd_size=1048576"
 cmdline+="$append"
@@ -113,11 +129,10 @@ run_qemu() {
 		"${accel[@]}" -smp "$cpus" -m "$mem" \
 		-kernel "$kernel" -append "$cmdline" \
 		"${serial[@]}" \
-		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
-		-device virtio-9p-pci,fsdev=root,mount_tag=hostroot \
+		"${root_args[@]}" \
 		-fsdev "local,id=out,path=$out,security_model=none" \
 		-device virtio-9p-pci,fsdev=out,mount_tag=loopmap-out \
-		"${drive_args[@]}"
+		"${drive_args[@]}" "${drives[@]}"
 }
 set +e
 if [ "$interactive" = 1 ]; then

@@ -14,8 +14,8 @@
 # VM image hosting, as a VM host does it: a sparse raw image on the host
 # filesystem, attached with stock losetup (extent-mapped), is the
 # virtio-blk disk of a QEMU (TCG, inside this guest) that boots the
-# release kernel.  The VM's root is a second, read-only disk that this
-# test makes from its own binaries (bash, util-linux, e2fsprogs, fio and
+# release kernel (scripts/vm.sh --root-disk).  The VM's root is another,
+# read-only disk that this test makes from its own binaries (bash, util-linux, e2fsprogs, fio and
 # their libraries): a root over 9p from this guest's root, itself 9p,
 # took 6 minutes to start a shell.  tests/extmap/vm-image/init.sh runs
 # tests/extmap/vm-image/guest.sh in it.  Per host filesystem:
@@ -37,7 +37,6 @@
 . "$(dirname "$0")/../lib.sh"
 
 HERE=$(dirname "$0")/vm-image
-KERNEL=build/obj-release/arch/x86/boot/bzImage
 FILES=${TEST_VM_IMAGE_FILES:-24}
 ACKED=${TEST_VM_IMAGE_ACKED:-6}
 HOSTFS_LIST=${TEST_VM_IMAGE_FS:-ext2 ext3 ext4}
@@ -61,6 +60,7 @@ make_root() {
 		l=${l#*=> }
 		[[ $l != /* ]] || files+=("${l%% (*}")
 	done < <(ldd "${files[@]}")
+	mapfile -t files < <(printf '%s\n' "${files[@]}" | sort -u)
 	cp -L --parents "${files[@]}" /etc/mke2fs.conf "$dir"
 	cp "$HERE/init.sh" "$dir/init"
 	cp "$HERE/guest.sh" "$dir/"
@@ -68,31 +68,21 @@ make_root() {
 	rm -rf "$dir"
 }
 
-# vm OUT DRIVE-OPTIONS STEP [ARGS...]: boot the VM with the loop device
-# $dev as its disk; its results in OUT.  Fails on a status other than 0
-# and on a kernel report in its log.
+# vm OUT DRIVE-OPTIONS STEP [ARGS...]: boot the VM (scripts/vm.sh, from
+# the root disk) with the loop device $dev as its second disk; its
+# results in OUT.  Fails on a status other than 0 and on a kernel report
+# in its log.
 vm() {
 	local out=$1 opts=$2 step=$3 rc=0
 	shift 2
-	mkdir -p "$out"
-	echo "$*" >"$out/job"
 	echo "vm-image: VM $step starts" >/dev/kmsg
-	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
-		-nodefaults -no-user-config -nographic -no-reboot -pidfile "$out/qemu.pid" \
-		-accel tcg,thread=multi -cpu max -smp 1 -m 512M -kernel "$KERNEL" \
-		-append "console=ttyS0 panic=-1 nokaslr acpi=noirq root=/dev/vdb ro rootfstype=ext2 init=/init" \
-		-chardev "file,id=con,path=$out/console.log" -serial chardev:con \
-		-drive "file=$dev,format=raw,if=virtio,$opts" \
-		-drive "file=$ROOT_IMG,format=raw,if=virtio,readonly=on" \
-		-fsdev "local,id=out,path=$out,security_model=none" \
-		-device virtio-9p-pci,fsdev=out,mount_tag=out \
-		</dev/null >"$out/qemu.log" 2>&1 || rc=$?
-	[ $rc -ne 0 ] || rc=$(cat "$out/status" 2>/dev/null || echo 125)
+	scripts/vm.sh --kernel release --cpus 1 --mem 512M --timeout "$VM_TIMEOUT" \
+		--out "$out" --root-disk "$ROOT_IMG" \
+		--drive "file=$dev,format=raw,if=virtio,$opts" -- /guest.sh "$@" || rc=$?
 	echo "vm-image: VM $step ended with status $rc" >/dev/kmsg
 	if [ "$rc" -ne 0 ]; then
-		echo "the VM's kernel log, QEMU's log:"
+		echo "the VM's kernel log:"
 		tail -n 20 "$out/console.log"
-		cat "$out/qemu.log"
 		echo "the VM ended with status $rc (124: its time limit); its output:"
 	fi >&2
 	cat "$out/output" 2>/dev/null
@@ -154,7 +144,7 @@ vm_case() {
 	# 3. killed mid-write
 	mkdir -p "$out/crash"
 	: >"$out/crash/acked"
-	vm "$out/crash" cache=none,aio=io_uring,discard=unmap crash >/dev/null 2>&1 &
+	vm "$out/crash" cache=none,aio=io_uring,discard=unmap crash >"$SCRATCH/crash.log" 2>&1 &
 	pid=$!
 	n=0
 	for ((i = 0; i < VM_TIMEOUT; i++)); do
@@ -162,6 +152,7 @@ vm_case() {
 		[ "$n" -lt "$ACKED" ] || break
 		sleep 1
 	done
+	[ "$n" -ge "$ACKED" ] || cat "$SCRATCH/crash.log"
 	assert "the VM acknowledged $ACKED files in time" [ "$n" -ge "$ACKED" ]
 	kill -KILL "$(cat "$out/crash/qemu.pid")"
 	wait "$pid" || true

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The VM of tests/extmap/vm-image.sh: runs in a guest that QEMU (inside
 # the test guest) boots with an extent-mapped loop device as its
-# virtio-blk disk, /dev/vda (tests/extmap/vm-image/init.sh starts it).
+# virtio-blk disk, /dev/vdb (its root disk is /dev/vda; init.sh there
+# starts it).
 #   guest.sh install N   mkfs.ext4, N files of 1 MiB of random data with
 #                        their SHA-256 sums (SUMS on the disk and in
 #                        $LOOPMAP_OUT/sums), a fio write-and-verify pass (4 MiB),
@@ -13,7 +14,7 @@
 #                        $LOOPMAP_OUT/acked, until the test kills QEMU
 set -euo pipefail
 
-disk=/dev/vda
+disk=/dev/vdb
 mnt=/mnt/vm
 mkdir -p "$mnt"
 step() { echo "$(cut -d' ' -f1 /proc/uptime) s: $*"; }
