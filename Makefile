@@ -40,7 +40,7 @@ KMAKE ?=
 QUICK ?=
 W ?= randread-4k-qd1
 
-.PHONY: all check quick stress new-test demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench profile scale losetup clean-runs
+.PHONY: all check quick stress new-test demo shell tree patches kernel kernel-release kernel-btrfs lint deps bench profile scale losetup deb qemu-bench clean-runs
 
 all: check
 
@@ -89,6 +89,12 @@ profile: kernel-release
 
 scale: kernel-release
 	tools/loopmap-bench/scale.sh
+
+qemu-bench: kernel-release
+	tools/loopmap-bench/qemu.sh
+
+deb: tree
+	scripts/build-deb.sh
 
 losetup: kernel
 	tools/losetup/build.sh

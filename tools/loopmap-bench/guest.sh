@@ -56,12 +56,8 @@ out=${LOOPMAP_OUT:?not in a loopmap guest}
 mkdir -p "$out/json" "$out/jobs"
 work=/tmp/bench # tmpfs: the /proc/stat snapshots are written here
 mkdir -p "$work/stat"
-param=/sys/module/loop/parameters/extent_map
-have_loopmap=0
-[ -e "$param" ] && have_loopmap=1
 
 log() { printf '[%6ss] %s\n' "$SECONDS" "$*"; }
-set_param() { [ "$have_loopmap" = 0 ] || echo "$1" >"$param"; }
 
 declare -A disk=([ext2]=/dev/ram1 [ext3]=/dev/ram2 [ext4]=/dev/ram3)
 declare -A devof # "fs.device" -> block device or file
@@ -91,25 +87,6 @@ log "filling the raw device's range of $anchor"
 dd if=/dev/zero of="$anchor" bs=1M count="$(numfmt --from=iec "$size")" iflag=count_bytes \
 	oflag=direct status=none
 
-# attach MODE IMAGE [losetup options]: a loop device; MODE is loopmap
-# (the module parameter at 1, extent_map asserted 1) or classic (0).
-attach() {
-	local mode=$1 img=$2 dev want=1
-	shift 2
-	[ "$mode" = classic ] && want=0
-	set_param "$want"
-	dev=$(losetup -f --show "$@" "$img")
-	set_param 1
-	if [ "$have_loopmap" = 1 ]; then
-		local got
-		got=$(cat "/sys/block/${dev#/dev/}/loop/extent_map")
-		[ "$got" = "$want" ] || {
-			echo "$dev on $img: extent_map is $got, want $want" >&2
-			exit 1
-		}
-	fi
-	echo "$dev"
-}
 
 
 

@@ -75,3 +75,30 @@ clocksource_check() {
 	echo "clocksource_end=$cs" >>"$1"
 	[ "$cs" = tsc ] || echo "WARNING: the clocksource is $cs, not tsc: CPU per I/O is not comparable" >&2
 }
+
+# The module parameter that picks the mode of the next attach; absent on
+# a kernel without the series (stock).  Guest side.
+param=/sys/module/loop/parameters/extent_map
+have_loopmap=0
+[ -e "$param" ] && have_loopmap=1
+set_param() { [ "$have_loopmap" = 0 ] || echo "$1" >"$param"; }
+
+# attach MODE IMAGE [losetup options]: a loop device; MODE is loopmap
+# (the module parameter at 1, extent_map asserted 1) or classic (0).
+attach() {
+	local mode=$1 img=$2 dev want=1
+	shift 2
+	[ "$mode" = classic ] && want=0
+	set_param "$want"
+	dev=$(losetup -f --show "$@" "$img")
+	set_param 1
+	if [ "$have_loopmap" = 1 ]; then
+		local got
+		got=$(cat "/sys/block/${dev#/dev/}/loop/extent_map")
+		[ "$got" = "$want" ] || {
+			echo "$dev on $img: extent_map is $got, want $want" >&2
+			exit 1
+		}
+	fi
+	echo "$dev"
+}
