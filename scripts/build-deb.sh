@@ -15,8 +15,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 [ -e "$TREE/.git" ] || die "no build/linux; run 'make tree' first"
-# dpkg-buildpackage and what the package scripts call
-"$LOOPMAP_TOP/scripts/install-deps.sh" dpkg-dev rsync
+# dpkg-buildpackage, and debhelper: bindeb-pkg checks the build
+# dependencies and debian/rules runs dh_* tools
+"$LOOPMAP_TOP/scripts/install-deps.sh" dpkg-dev debhelper rsync
 
 dest=$BUILD/deb
 obj=$dest/obj
@@ -24,6 +25,9 @@ mkdir -p "$obj"
 export CCACHE_DIR=${CCACHE_DIR:-$BUILD/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-4G}
 export KBUILD_BUILD_USER=loopmap KBUILD_BUILD_HOST=loopmap
+# set, even empty, it keeps setlocalversion from adding "+" (the tree is
+# not at an upstream release tag): the release is 6.12.N-loopmap
+export LOCALVERSION=
 jobs=$(($(nproc) + 1))
 kmake() { make -s -C "$TREE" O="$obj" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc" -j"$jobs" "$@"; }
 

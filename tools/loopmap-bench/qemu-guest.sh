@@ -18,7 +18,8 @@
 # COUNT requests per run (a tenth for 1 MiB), wrapping at the end of the
 # image.  Rounds interleave the targets.  results.txt gets one line per
 # run: fs aio workload target round seconds requests busy_jiffies (all
-# CPUs' non-idle time from /proc/stat around the run).
+# CPUs' non-idle time from /proc/stat around the run) calib_jiffies (the
+# same around a run of one request, subtracted in the report).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -64,6 +65,11 @@ for fs in $fslist; do
 		dd if=/dev/zero of="$mnt/$t.img" bs=1M count=$((bytes >> 20)) conv=fsync status=none
 	done
 	table=$(fiemap_table "$mnt/loopmap.img" "$anchor")
+	sectors=$(echo "$table" | awk '{ n += $2 } END { print n }')
+	[ "$sectors" -eq $((bytes / 512)) ] || {
+		echo "$fs: FIEMAP covers $sectors sectors, not $size" >&2
+		exit 1
+	}
 	echo "$table" >"$out/dm-table.$fs"
 	echo "$table" | dmsetup create --noudevsync "anchor-$fs"
 	devof[$fs.dm-linear]=$(dm_dev "anchor-$fs")
@@ -91,7 +97,7 @@ declare -A wl=(
 workloads="read-4k-qd1 read-4k-qd32 write-4k-qd1 write-4k-qd32 read-1m-qd4"
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
-echo "fs aio workload target round seconds requests busy_jiffies" >"$out/results.txt"
+echo "fs aio workload target round seconds requests busy_jiffies calib_jiffies" >"$out/results.txt"
 for round in $(seq 1 "$rounds"); do
 	log "round $round"
 	for aio in $aiolist; do
@@ -101,13 +107,19 @@ for round in $(seq 1 "$rounds"); do
 					# shellcheck disable=SC2086 # the options split
 					set -- ${wl[$w]}
 					n=${*: -1}
+					# what a run costs besides its requests (starting
+					# qemu-img, opening, closing): a run of one request
 					sync
 					b0=$(busy)
-					res=$(qemu-img bench -f raw -t none -i "$aio" "$@" "${devof[$fs.$t]}")
+					qemu-img bench -f raw -t none -i "$aio" "${@:1:$#-1}" 1 \
+						"${devof[$fs.$t]}" >/dev/null
 					b1=$(busy)
+					res=$(qemu-img bench -f raw -t none -i "$aio" "$@" "${devof[$fs.$t]}")
+					b2=$(busy)
 					secs=$(echo "$res" | awk '/Run completed in/ { print $4 }')
 					[ -n "$secs" ] || { echo "$res" >&2; exit 1; }
-					echo "$fs $aio $w $t $round $secs $n $((b1 - b0))" >>"$out/results.txt"
+					echo "$fs $aio $w $t $round $secs $n $((b2 - b1)) $((b1 - b0))" \
+						>>"$out/results.txt"
 				done
 			done
 		done

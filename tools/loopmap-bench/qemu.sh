@@ -32,7 +32,9 @@ done
 out=$BUILD/runs/qemu-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 msg "guest with $cpus vCPU: $fs, aio $aio, $rounds rounds"
-bench_guest "$out" "$cpus" release 1800 tools/loopmap-bench/qemu-guest.sh \
+# a generous limit: 10 minutes per round of each fs and aio engine
+nfs=$(wc -w <<<"$fs") naio=$(wc -w <<<"$aio")
+bench_guest "$out" "$cpus" release $((600 + 600 * nfs * naio * rounds)) tools/loopmap-bench/qemu-guest.sh \
 	--fs "$fs" --rounds "$rounds" --aio "$aio" --count "$count"
 "$here/qemu-report.py" "$out/cpu$cpus/results.txt" "$out/cpu$cpus/meta" >"$out/qemu.md"
 {
