@@ -3,8 +3,8 @@
 # (cache=none, aio=native or io_uring), measured with qemu-img bench, on
 # the same targets as the fio benchmark.
 #
-#   qemu-guest.sh [--fs "ext4"] [--rounds 3] [--size 256M]
-#                 [--aio "native io_uring"] [--count 10000]
+#   qemu-guest.sh [--fs "ext4"] [--rounds 3] [--size 128M]
+#                 [--aio "native io_uring"] [--count 50000]
 #
 # Per host filesystem (ext2 on /dev/ram1, ext3-format on /dev/ram2, ext4
 # on /dev/ram3), fully written images of --size:
@@ -25,7 +25,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tools/loopmap-bench/lib.sh
 . "$here/lib.sh"
-fslist=ext4 rounds=3 size=256M aiolist=native count=10000
+fslist=ext4 rounds=3 size=128M aiolist=native count=50000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--fs) fslist=$2; shift 2 ;;

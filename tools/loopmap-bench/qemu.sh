@@ -6,7 +6,7 @@
 # header says what is measured); the report goes to build/runs/qemu-*/.
 #
 #   qemu.sh [--cpus 1] [--fs "ext4"] [--rounds 3] [--aio "native io_uring"]
-#           [--count 10000] [--publish]
+#           [--count 50000] [--publish]
 #     --publish   also copy the report to
 #                 tools/loopmap-bench/reports/qemu-DATE.md
 set -euo pipefail
@@ -16,7 +16,7 @@ here=$LOOPMAP_TOP/tools/loopmap-bench
 # shellcheck source=tools/loopmap-bench/lib.sh
 . "$here/lib.sh"
 
-cpus=1 fs=ext4 rounds=3 aio="native io_uring" count=10000 publish=0
+cpus=1 fs=ext4 rounds=3 aio="native io_uring" count=50000 publish=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--cpus) cpus=$2; shift 2 ;;
