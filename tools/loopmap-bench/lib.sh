@@ -102,3 +102,15 @@ attach() {
 	fi
 	echo "$dev"
 }
+
+# umount_check FS DISK OUT: unmount host filesystem FS (/mnt/FS, on
+# DISK) and check it with e2fsck -fn, its report in OUT/e2fsck.FS; exits
+# when it finds problems.  Guest side.
+umount_check() {
+	umount "/mnt/$1"
+	e2fsck -fn "$2" >"$3/e2fsck.$1" 2>&1 || {
+		echo "$1: e2fsck found problems" >&2
+		cat "$3/e2fsck.$1" >&2
+		exit 1
+	}
+}

@@ -134,12 +134,7 @@ for fs in $fslist; do
 		losetup -d "${devof[$fs.$t]}"
 	done
 	dmsetup remove --noudevsync "anchor-$fs"
-	umount "/mnt/$fs"
-	e2fsck -fn "${disk[$fs]}" >"$out/e2fsck.$fs" 2>&1 || {
-		echo "$fs: e2fsck found problems" >&2
-		cat "$out/e2fsck.$fs" >&2
-		exit 1
-	}
+	umount_check "$fs" "${disk[$fs]}" "$out"
 done
 clocksource_check "$out/meta"
 log "done"
