@@ -56,7 +56,6 @@ out=${LOOPMAP_OUT:?not in a loopmap guest}
 mkdir -p "$out/json" "$out/jobs"
 work=/tmp/bench # tmpfs: the /proc/stat snapshots are written here
 mkdir -p "$work/stat"
-
 log() { printf '[%6ss] %s\n' "$SECONDS" "$*"; }
 
 declare -A disk=([ext2]=/dev/ram1 [ext3]=/dev/ram2 [ext4]=/dev/ram3)
@@ -86,9 +85,6 @@ cd "$work"
 log "filling the raw device's range of $anchor"
 dd if=/dev/zero of="$anchor" bs=1M count="$(numfmt --from=iec "$size")" iflag=count_bytes \
 	oflag=direct status=none
-
-
-
 
 for fs in $fslist; do
 	d=${disk[$fs]} mnt=/mnt/$fs
