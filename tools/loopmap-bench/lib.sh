@@ -43,6 +43,17 @@ fiemap_table() {
 		}'
 }
 
+# fiemap_full TABLE BYTES: whether the dm-linear TABLE (fiemap_table)
+# covers BYTES, the whole image: says so on standard error when not.
+# Guest side.
+fiemap_full() {
+	local sectors
+	sectors=$(echo "$1" | awk '{ n += $2 } END { print n }')
+	[ "$sectors" -eq $(($2 / 512)) ] && return 0
+	echo "FIEMAP covers $sectors sectors, not $(($2 / 512))" >&2
+	return 1
+}
+
 # host_fs FS DISK MNT: make a 4 KiB-block host filesystem FS (ext2, ext3
 # for mkfs.ext3 mounted as ext4, or ext4) on DISK and mount it on MNT.
 # Guest side.

@@ -65,11 +65,7 @@ for fs in $fslist; do
 		dd if=/dev/zero of="$mnt/$t.img" bs=1M count=$((bytes >> 20)) conv=fsync status=none
 	done
 	table=$(fiemap_table "$mnt/loopmap.img" "$anchor")
-	sectors=$(echo "$table" | awk '{ n += $2 } END { print n }')
-	[ "$sectors" -eq $((bytes / 512)) ] || {
-		echo "$fs: FIEMAP covers $sectors sectors, not $size" >&2
-		exit 1
-	}
+	fiemap_full "$table" "$bytes" || exit 1
 	echo "$table" >"$out/dm-table.$fs"
 	echo "$table" | dmsetup create --noudevsync "anchor-$fs"
 	devof[$fs.dm-linear]=$(dm_dev "anchor-$fs")
@@ -86,14 +82,15 @@ for fs in $fslist; do
 	done
 done
 
-# workload name and its qemu-img bench options
+# workload name and its qemu-img bench options, and its request count
 declare -A wl=(
-	[read-4k-qd1]="-s 4096 -d 1 -c $count"
-	[read-4k-qd32]="-s 4096 -d 32 -c $count"
-	[write-4k-qd1]="-w -s 4096 -d 1 -c $count"
-	[write-4k-qd32]="-w -s 4096 -d 32 -c $count"
-	[read-1m-qd4]="-s 1M -d 4 -c $((count / 10))"
+	[read-4k-qd1]="-s 4096 -d 1"
+	[read-4k-qd32]="-s 4096 -d 32"
+	[write-4k-qd1]="-w -s 4096 -d 1"
+	[write-4k-qd32]="-w -s 4096 -d 32"
+	[read-1m-qd4]="-s 1M -d 4"
 )
+declare -A wl_count=([read-1m-qd4]=$((count / 10)))
 workloads="read-4k-qd1 read-4k-qd32 write-4k-qd1 write-4k-qd32 read-1m-qd4"
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
@@ -104,17 +101,16 @@ for round in $(seq 1 "$rounds"); do
 		for w in $workloads; do
 			for fs in $fslist; do
 				for t in dm-linear file loop loop-dio loopmap; do
+					n=${wl_count[$w]:-$count}
 					# shellcheck disable=SC2086 # the options split
-					set -- ${wl[$w]}
-					n=${*: -1}
+					set -- -f raw -t none -i "$aio" ${wl[$w]}
 					# what a run costs besides its requests (starting
 					# qemu-img, opening, closing): a run of one request
 					sync
 					b0=$(busy)
-					qemu-img bench -f raw -t none -i "$aio" "${@:1:$#-1}" 1 \
-						"${devof[$fs.$t]}" >/dev/null
+					qemu-img bench "$@" -c 1 "${devof[$fs.$t]}" >/dev/null
 					b1=$(busy)
-					res=$(qemu-img bench -f raw -t none -i "$aio" "$@" "${devof[$fs.$t]}")
+					res=$(qemu-img bench "$@" -c "$n" "${devof[$fs.$t]}")
 					b2=$(busy)
 					secs=$(echo "$res" | awk '/Run completed in/ { print $4 }')
 					[ -n "$secs" ] || { echo "$res" >&2; exit 1; }
