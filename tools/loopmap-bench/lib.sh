@@ -55,17 +55,35 @@ fiemap_full() {
 }
 
 # host_fs FS DISK MNT: make a 4 KiB-block host filesystem FS (ext2, ext3
-# for mkfs.ext3 mounted as ext4, or ext4) on DISK and mount it on MNT.
-# Guest side.
+# for mkfs.ext3 mounted as ext4, ext4, or ext4frag: ext4 whose free space
+# is then cut into single blocks, fragment_free) on DISK and mount it on
+# MNT.  Guest side.
 host_fs() {
-	"mkfs.$1" -q -F -b 4096 "$2"
+	"mkfs.${1%frag}" -q -F -b 4096 "$2"
 	mkdir -p "$3"
 	mount -t "$(host_type "$1")" "$2" "$3"
+	[ "$1" = "${1%frag}" ] || fragment_free "$3"
 }
 
 # host_type FS: the type host_fs mounts FS as.  Guest side.
 host_type() {
-	if [ "$1" = ext3 ]; then echo ext4; else echo "$1"; fi
+	case $1 in
+	ext3 | ext4frag) echo ext4 ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# fragment_free MNT: a file (MNT/spacer) preallocated over all but 4 MiB
+# of the free space of the ext4 at MNT, then every other 4 KiB block of it
+# punched out (fio's falloc engine): what is written after gets single
+# free blocks, one extent per block, the filesystem's goal-based
+# allocation notwithstanding.  Half the free space is left.  Guest side.
+fragment_free() {
+	local free
+	free=$(($(stat -f -c '%f * %S' "$1") - (4 << 20)))
+	fallocate -l "$free" "$1/spacer"
+	fio --name=punch --ioengine=falloc --filename="$1/spacer" --rw=trim:4k --bs=4k \
+		--size="$free" --output=/dev/null
 }
 
 # dm_dev NAME: the /dev/dm-N node of device-mapper device NAME.  Guest side.
