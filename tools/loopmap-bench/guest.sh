@@ -16,7 +16,7 @@
 #   /dev/ram1  ext2 host filesystem     /dev/ram2  ext3-format (mkfs.ext3,
 #   /dev/ram3  ext4                                mounted as ext4)
 #   /dev/ram1  ext4frag: ext4 whose free space is cut into single blocks
-#              before the images are written (lib.sh, fragment_free), so
+#              before the images are written (tests/lib/fragment.sh), so
 #              every image has one extent per 4 KiB block; not in the same
 #              run as ext2
 # On each host filesystem: one fully written image per image-backed
@@ -96,7 +96,12 @@ for fs in $fslist; do
 	host_fs "$fs" "$d" "$mnt"
 	# The loopmap image carries fio verify headers (offset and checksum
 	# of every block), so a wrong dm-linear table cannot go unnoticed.
-	fio --name=fill --filename="$mnt/loopmap.img" --size="$size" --rw=write --bs=1M \
+	# On ext4frag in O_DIRECT 4 KiB writes, one allocation each: written
+	# back in larger pieces, it would get any free space in one piece.
+	wbs=1M wdirect=0
+	[ "$fs" = "${fs%frag}" ] || wbs=4k wdirect=1
+	fio --name=fill --filename="$mnt/loopmap.img" --size="$size" --rw=write --bs=$wbs \
+		--direct=$wdirect \
 		--verify=crc32c --do_verify=0 --verify_state_save=0 --end_fsync=1 --output=/dev/null
 	for dev in file loop loop-dio; do
 		dd if=/dev/zero of="$mnt/$dev.img" bs=1M count="$(numfmt --from=iec "$size")" \
@@ -109,6 +114,7 @@ for fs in $fslist; do
 	umount "$mnt"
 	echo "$table" | dmsetup create --noudevsync "check-$fs"
 	fio --name=check --filename="$(dm_dev "check-$fs")" --size="$size" --rw=read --bs=1M \
+		--verify_interval=$wbs \
 		--verify=crc32c --verify_fatal=1 --verify_state_load=0 --output=/dev/null
 	dmsetup remove --noudevsync "check-$fs"
 	mount -t "$(host_type "$fs")" "$d" "$mnt"

@@ -73,18 +73,9 @@ host_type() {
 	esac
 }
 
-# fragment_free MNT: a file (MNT/spacer) preallocated over all but 4 MiB
-# of the free space of the ext4 at MNT, then every other 4 KiB block of it
-# punched out (fio's falloc engine): what is written after gets single
-# free blocks, one extent per block, the filesystem's goal-based
-# allocation notwithstanding.  Half the free space is left.  Guest side.
-fragment_free() {
-	local free
-	free=$(($(stat -f -c '%f * %S' "$1") - (4 << 20)))
-	fallocate -l "$free" "$1/spacer"
-	fio --name=punch --ioengine=falloc --filename="$1/spacer" --rw=trim:4k --bs=4k \
-		--size="$free" --output=/dev/null
-}
+# fragment_free MNT: tests/lib/fragment.sh.  Guest side.
+# shellcheck source=tests/lib/fragment.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/fragment.sh"
 
 # dm_dev NAME: the /dev/dm-N node of device-mapper device NAME.  Guest side.
 dm_dev() {
