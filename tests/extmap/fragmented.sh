@@ -20,8 +20,8 @@
 # carries a fio verify header (its offset and a checksum), so a read
 # through a wrong or stale map fails.  The auto form's 8 MiB image has
 # about 2,048 extents against a bound of 512 maps (extent_map.max_maps,
-# set for the test); the stress form's 256 MiB about 65,536 against the
-# default 4,096.  The shrinker's count
+# set for the test); the stress form's 256 MiB about 65,536 against
+# 4,096.  The shrinker's count
 # (/sys/kernel/debug/shrinker/fsext-maps-*/count) is a per-CPU counter
 # read without summing: it may lag by 32 per CPU.
 # shellcheck source=tests/lib.sh
@@ -30,7 +30,7 @@
 . "$(dirname "$0")/../lib/fragment.sh"
 MIB=${TEST_FRAG_MIB:-$(by_group 8 8 256)}
 BOUND=${TEST_FRAG_BOUND:-$(by_group 512 512 4096)}
-HOSTFS_SIZE=$((2 * MIB + 64))M
+HOSTFS_SIZE=$((2 * MIB + 24))M
 PARAM=/sys/module/extent_map/parameters/max_maps
 SLACK=64
 SHRINKER=$(echo /sys/kernel/debug/shrinker/fsext-maps-*)
