@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 150
+# DURATION: 186
 # TIMEOUT: 945
 #
 # losetup --offset and --sizelimit: the device is exactly the window, and

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 125
+# DURATION: 151
 # TIMEOUT: 495
 #
 # losetup --read-only: every write is refused, reads work.  A read-only

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 82
+# DURATION: 128
 # TIMEOUT: 315
 #
 # A sparse image (truncate -s): the filesystem allocates as loop writes.

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 86
+# DURATION: 59
 # TIMEOUT: 300
 # REQUIRES: cmd:chattr cmd:tune2fs
 #

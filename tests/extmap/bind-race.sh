@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 66
+# DURATION: 96
 # TIMEOUT: 300
 # REQUIRES: cmd:dmsetup cmd:fallocate cmd:python3 path:/dev/ram3
 #

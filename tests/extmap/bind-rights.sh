@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 46
+# DURATION: 64
 # TIMEOUT: 300
 # REQUIRES: cmd:setpriv
 #

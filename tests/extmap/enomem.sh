@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 71
+# DURATION: 49
 # TIMEOUT: 300
 # REQUIRES: path:/sys/kernel/debug/fail_fsext_map
 #

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 80
+# DURATION: 157
 # TIMEOUT: 400
 #
 # On an ext3-format host fs, the commit of a transaction that linked

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 125
+# DURATION: 273
 # TIMEOUT: 660
 # REQUIRES: cmd:fio
 #

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 89
+# DURATION: 182
 # TIMEOUT: 300
 # REQUIRES: cmd:python3 cmd:fio
 # TEST_IDLE_CYCLES: mode changes under fio (quick 3, auto 6, stress 40)

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 250
+# DURATION: 286
 # TIMEOUT: 990
 # REQUIRES: cmd:fio
 #

@@ -3,7 +3,7 @@
 # GROUPS: quick auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 113
+# DURATION: 248
 # TIMEOUT: 900 stress=2400
 # REQUIRES: cmd:fio cmd:mkfs.ext3
 # TEST_NEAR_FULL_MIB: MiB of the device each fio phase covers (quick 4, auto 4, stress 64)

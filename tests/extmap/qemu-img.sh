@@ -3,7 +3,7 @@
 # GROUPS: auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 40
+# DURATION: 55
 # REQUIRES: cmd:qemu-img
 # TEST_QEMU_IMG_MIB: size of the virtual disk in MiB (auto 32, stress 256)
 # TEST_QEMU_IMG_FS: the host filesystems (auto ext4; stress "ext2 ext3 ext4")

@@ -3,7 +3,7 @@
 # GROUPS: quick auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 115
+# DURATION: 360
 # REQUIRES: cmd:fio
 # TEST_SPLIT_SECONDS: split bios racing queue freezes (quick 5, auto 10, stress 60)
 # TIMEOUT: 405

@@ -3,7 +3,7 @@
 # GROUPS: auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 321
+# DURATION: 398
 # TIMEOUT: 1500 stress=10800
 # REQUIRES: cmd:dmsetup
 # TEST_REPLAY_BATCHES: batches of the crash workload per host filesystem, about two crash points each (quick 2, auto 2, stress 30)

@@ -3,7 +3,7 @@
 # GROUPS: auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 122
+# DURATION: 155
 # TIMEOUT: 600
 #
 # A shut-down filesystem (EXT4_IOC_SHUTDOWN, what xfs_io -x -c shutdown

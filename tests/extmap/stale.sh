@@ -3,7 +3,7 @@
 # GROUPS: quick auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 201
+# DURATION: 235
 # TIMEOUT: 1500 stress=7200
 # TEST_STALE_FILLS: hole fills on ext3-format (quick 300, auto 3000, stress 30000)
 # TEST_STALE_FILLS_OTHER: hole fills on ext2 and on ext4 (quick 200, auto 1000, stress 9000)

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 160
+# DURATION: 69
 # TIMEOUT: 600
 #
 # The test runner itself: run it on fixtures whose outcome is known (a

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 11
+# DURATION: 17
 # TIMEOUT: 300
 #
 # KUnit suites built into the test kernel, run again from here so that the
