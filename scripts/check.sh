@@ -138,6 +138,7 @@ tap_end
 # The times of this run are the next run's weights.
 mkdir -p "$BUILD/test-times"
 cat "$out"/w*/times 2>/dev/null >"$out/times" || true
+cat "$out"/w*/case-times 2>/dev/null >"$out/case-times" || true
 if [ -s "$out/times" ]; then
 	{ cat "$times" 2>/dev/null || true; cat "$out/times"; } |
 		awk '{ t[$1] = $2 } END { for (i in t) print i, t[i] }' | sort >"$times.new"

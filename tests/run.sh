@@ -16,16 +16,19 @@
 #   prints nothing and exits 0 passes once;
 # - its part of the kernel log is scanned (tests/kernel-reports.sh): in
 #   the guest, the guest's own log (kept whole in kmsg as it arrives) and
-#   kmemleak; on the host, the console log of every guest the test booted
-#   through scripts/vm.sh, after init started.  A report fails the test.
+#   kmemleak (a scan every LOOPMAP_KMEMLEAK_EVERY seconds, below); on
+#   the host, the console log of every guest the test booted through
+#   scripts/vm.sh, after init started.  A report fails the test.
 # - its wall time goes to "times" (ID SECONDS), which scripts/check.sh
-#   keeps as the next run's weights.
+#   keeps as the next run's weights, and each case's (tests/lib/case.sh:
+#   run_case) to "case-times" (ID SECONDS DESCRIPTION).
 # It ends with the TAP plan and "N passed, N failed, N skipped", and
 # exits non-zero on any failure.
 #
-# Results go to $LOOPMAP_OUT (tap, times, logs/, kmsg).  TEST_GROUP (auto)
-# is passed on to the tests.  LOOPMAP_TESTS_DIR, LOOPMAP_KMEMLEAK=0 and
-# LOOPMAP_SCAN_USER=1 exist for the runner's own tests (tests/harness/).
+# Results go to $LOOPMAP_OUT (tap, times, case-times, logs/, kmsg).
+# TEST_GROUP (auto) is passed on to the tests.  LOOPMAP_TESTS_DIR,
+# LOOPMAP_KMEMLEAK=0 and LOOPMAP_SCAN_USER=1 exist for the runner's own
+# tests (tests/harness/).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +46,8 @@ in_guest=${LOOPMAP_GUEST:-0}
 mkdir -p "$out/logs"
 tap_begin "$out/tap"
 : >"$out/times"
+: >"$out/case-times"
+export LOOPMAP_CASE_TIMES=$out/case-times
 
 # In the guest: the whole kernel log, kept as it arrives, so that no
 # report is lost to a wrapped ring buffer.  -x prefixes each line with
@@ -62,14 +67,20 @@ mark() {
 	echo "loopmap-test: $$ $1 $2" >/dev/kmsg
 }
 
+# A kmemleak scan costs 10-30 s in the test guest (TCG; lockdep checks
+# kmemleak's own locks): the runner scans after a test once at least
+# LOOPMAP_KMEMLEAK_EVERY seconds (300) have passed since the last scan,
+# and once more after the last test.  A leak fails the test that ended
+# before the scan, naming every test since the scan before it.
 kmemleak=/sys/kernel/debug/kmemleak
-have_kmemleak=0
+have_kmemleak=0 kml_every=${LOOPMAP_KMEMLEAK_EVERY:-300} kml_window=()
 if [ "$in_guest" = 1 ] && [ -w "$kmemleak" ] && [ "${LOOPMAP_KMEMLEAK:-1}" = 1 ]; then
 	have_kmemleak=1
 	# Whatever boot left behind is not a test's fault.
 	echo scan >"$kmemleak"
 	echo clear >"$kmemleak"
 fi
+kml_last=$EPOCHSECONDS
 
 # limited LIMIT LOG CMD...: CMD in a process group of its own, output to
 # LOG; after LIMIT seconds the group gets SIGTERM, 10 s later SIGKILL.
@@ -172,10 +183,15 @@ for id in "${tests[@]}"; do
 	[ ! -e "$out/logs/$id.consoles" ] || rm -f "$out/logs/$id.consoles"
 	mark begin "$seq_id"
 	start=$EPOCHSECONDS
-	LOOPMAP_CONSOLES=$out/logs/$id.consoles limited "$limit" "$log" "$file"
+	LOOPMAP_TEST_ID=$id LOOPMAP_CONSOLES=$out/logs/$id.consoles limited "$limit" "$log" "$file"
 	rc=$?
 	secs=$((EPOCHSECONDS - start))
-	[ "$have_kmemleak" = 1 ] && echo scan >"$kmemleak"
+	kml_window+=("$id")
+	scanned=0
+	if [ "$have_kmemleak" = 1 ] && [ $((EPOCHSECONDS - kml_last)) -ge "$kml_every" ]; then
+		echo scan >"$kmemleak"
+		kml_last=$EPOCHSECONDS scanned=1
+	fi
 	mark end "$seq_id"
 
 	lines=0
@@ -198,12 +214,14 @@ for id in "${tests[@]}"; do
 
 	found=$(reports "$id" "$seq_id")
 	leaks=
-	if [ "$have_kmemleak" = 1 ]; then
+	if [ "$scanned" = 1 ]; then
 		IFS= read -r -d '' leaks <"$kmemleak" || true
 		if [ -n "$leaks" ]; then
 			printf '%s' "$leaks" >"$out/logs/$id.kmemleak"
 			echo clear >"$kmemleak"
+			leaks="kmemleak, one scan after: ${kml_window[*]}"$'\n'$leaks
 		fi
+		kml_window=()
 	fi
 	if [ -n "$found" ] || [ -n "$leaks" ]; then
 		tap_not_ok "$id: kernel log has reports (see kmsg, console logs, logs/$id.kmemleak)"
@@ -214,7 +232,7 @@ for id in "${tests[@]}"; do
 done
 
 # kmemleak reports only objects older than 5 s: one more scan catches
-# what the last test may have leaked.
+# what the tests since the last scan, and the last test, may have leaked.
 if [ "$have_kmemleak" = 1 ] && [ "$seq_id" -gt 0 ]; then
 	sleep 6
 	echo scan >"$kmemleak"
@@ -222,7 +240,8 @@ if [ "$have_kmemleak" = 1 ] && [ "$seq_id" -gt 0 ]; then
 	if [ -n "$leaks" ]; then
 		printf '%s\n' "$leaks" >"$out/logs/final.kmemleak"
 		tap_not_ok "kmemleak: no leak reported after the last test"
-		printf '%s\n' "$leaks" | head -n 20 | tap_diag
+		{ echo "tests since the scan before: ${kml_window[*]}"; printf '%s\n' "$leaks"; } |
+			head -n 20 | tap_diag
 	else
 		tap_ok "kmemleak: no leak reported after the last test"
 	fi

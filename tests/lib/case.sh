@@ -88,7 +88,7 @@ detach_loops() {
 
 # run_case DESCRIPTION FUNCTION [ARGS...]
 run_case() {
-	local desc=$1 log=$SCRATCH.log rc
+	local desc=$1 log=$SCRATCH.log rc start=$EPOCHSECONDS
 	shift
 	set +e
 	(
@@ -105,6 +105,9 @@ run_case() {
 		echo "not ok - $desc"
 		tail -n 15 "$log" | sed 's/^/# /'
 	fi
+	# the runner's per-case times (tests/run.sh: case-times)
+	[ -z "${LOOPMAP_CASE_TIMES:-}" ] ||
+		echo "${LOOPMAP_TEST_ID:-?} $((EPOCHSECONDS - start)) $desc" >>"$LOOPMAP_CASE_TIMES"
 	# the guest's /tmp is a tmpfs that ends with it: no rm per case there
 	[ "${LOOPMAP_GUEST:-0}" = 1 ] || rm -f "$log"
 }
