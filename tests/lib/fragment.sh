@@ -1,9 +1,19 @@
 # shellcheck shell=bash
+# Files' extents: listing them, and cutting free space so that a file
+# gets many.  Used by tests (tests/extmap/fragmented.sh, grow.sh) and by
+# the benchmark (tools/loopmap-bench/lib.sh: fiemap_table, ext4frag).
+
+# file_extents FILE UNIT: FILE's extents as FIEMAP reports them (filefrag
+# -v), one line each: "LSTART LEND PSTART LEN", in UNIT-byte blocks.
+file_extents() {
+	# filefrag -v: "N: LSTART.. LEND: PSTART.. PEND: LEN: FLAGS"
+	filefrag -v -b"$2" "$1" |
+		awk '$1 ~ /^[0-9]+:$/ { gsub(/[:.]/, " "); print $2, $3, $4, $6 }'
+}
+
 # fragment_free MNT: cut the free space of the ext4 mounted at MNT into
 # single 4 KiB blocks, so that a file written after gets one extent per
-# block, whatever the goals of ext4's allocator.  Used by
-# tests/extmap/fragmented.sh and by the benchmark's ext4frag
-# (tools/loopmap-bench/lib.sh).
+# block, whatever the goals of ext4's allocator.
 #
 # A file (MNT/spacer) is preallocated over all the space statfs says is
 # available, then every other 4 KiB block of it is punched out (fio's

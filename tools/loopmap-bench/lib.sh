@@ -36,11 +36,7 @@ bench_guest() {
 # fiemap_table IMG DISK: a dm-linear table of IMG's extents on DISK.
 # Guest side.
 fiemap_table() {
-	filefrag -b512 -v "$1" | awk -v d="$2" '
-		$1 ~ /^[0-9]+:$/ {
-			gsub(/[:.]/, " ")
-			printf "%d %d linear %s %d\n", $2, $6, d, $4
-		}'
+	file_extents "$1" 512 | awk -v d="$2" '{ printf "%d %d linear %s %d\n", $1, $4, d, $3 }'
 }
 
 # fiemap_full TABLE BYTES: whether the dm-linear TABLE (fiemap_table)
@@ -73,7 +69,7 @@ host_type() {
 	esac
 }
 
-# fragment_free MNT: tests/lib/fragment.sh.  Guest side.
+# file_extents and fragment_free: tests/lib/fragment.sh.  Guest side.
 # shellcheck source=tests/lib/fragment.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../tests/lib/fragment.sh"
 
