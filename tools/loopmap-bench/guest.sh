@@ -90,17 +90,25 @@ log "filling the raw device's range of $anchor"
 dd if=/dev/zero of="$anchor" bs=1M count="$(numfmt --from=iec "$size")" iflag=count_bytes \
 	oflag=direct status=none
 
+# io_size FS: the size of the writes that fill FS's loopmap image and of
+# the reads that warm its devices up.  On ext4frag 4 KiB (O_DIRECT for
+# the writes), one allocation each: written back in larger pieces, the
+# image would get any free space in one piece; and a loopmap request over
+# more extents than it remaps goes through the filesystem, which would
+# leave the image's pages in the page cache.
+io_size() {
+	if [ "$1" = "${1%frag}" ]; then echo 1M; else echo 4k; fi
+}
+
 for fs in $fslist; do
 	d=${disk[$fs]} mnt=/mnt/$fs
 	log "$fs: mkfs.$fs on $d, images of $size"
 	host_fs "$fs" "$d" "$mnt"
 	# The loopmap image carries fio verify headers (offset and checksum
 	# of every block), so a wrong dm-linear table cannot go unnoticed.
-	# On ext4frag in O_DIRECT 4 KiB writes, one allocation each: written
-	# back in larger pieces, it would get any free space in one piece.
-	wbs=1M wdirect=0
-	[ "$fs" = "${fs%frag}" ] || wbs=4k wdirect=1
-	fio --name=fill --filename="$mnt/loopmap.img" --size="$size" --rw=write --bs=$wbs \
+	wbs=$(io_size "$fs") wdirect=0
+	[ "$wbs" = 1M ] || wdirect=1
+	fio --name=fill --filename="$mnt/loopmap.img" --size="$size" --rw=write --bs="$wbs" \
 		--direct=$wdirect \
 		--verify=crc32c --do_verify=0 --verify_state_save=0 --end_fsync=1 --output=/dev/null
 	for dev in file loop loop-dio; do
@@ -114,7 +122,7 @@ for fs in $fslist; do
 	umount "$mnt"
 	echo "$table" | dmsetup create --noudevsync "check-$fs"
 	fio --name=check --filename="$(dm_dev "check-$fs")" --size="$size" --rw=read --bs=1M \
-		--verify_interval=$wbs \
+		--verify_interval="$wbs" \
 		--verify=crc32c --verify_fatal=1 --verify_state_load=0 --output=/dev/null
 	dmsetup remove --noudevsync "check-$fs"
 	mount -t "$(host_type "$fs")" "$d" "$mnt"
@@ -132,15 +140,11 @@ for fs in $fslist; do
 	fi
 done
 # Warm up: one sequential read of every device (the loop buffered
-# image's page cache, loopmap's extent map).  On ext4frag in 4 KiB
-# reads: a loopmap request over more extents than it remaps goes through
-# the filesystem, which would leave the image's pages in the page cache.
+# image's page cache, loopmap's extent map), in io_size pieces.
 [ "$warmup" = 1 ] && for fs in $fslist; do
-	wbs=1M
-	[ "$fs" = "${fs%frag}" ] || wbs=4k
 	for dev in dm-linear file loop loop-dio loopmap; do
 		[ -n "${devof[$fs.$dev]:-}" ] || continue
-		dd if="${devof[$fs.$dev]}" of=/dev/null bs=$wbs iflag=direct status=none
+		dd if="${devof[$fs.$dev]}" of=/dev/null bs="$(io_size "$fs")" iflag=direct status=none
 	done
 done
 devices="dm-linear file loop loop-dio"
