@@ -6,7 +6,7 @@
 # DURATION: 250
 # REQUIRES: cmd:fio path:/dev/vda
 # TEST_NESTED_SECONDS: each plug-flush-and-freeze race (quick 5, auto 10, stress 60)
-# TIMEOUT: 600 stress=900
+# TIMEOUT: 1200 stress=1800
 #
 # Nesting: brd, ext4, lower.img, loop (extent-mapped), ext4, upper.img,
 # loop (extent-mapped).  Every request of the upper device sends its
