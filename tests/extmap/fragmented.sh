@@ -3,7 +3,7 @@
 # GROUPS: auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 228
+# DURATION: 280
 # REQUIRES: cmd:fio cmd:filefrag
 # TEST_FRAG_MIB: image size in MiB, 4 KiB blocks each its own extent (auto 8, stress 256)
 # TEST_FRAG_BOUND: extent_map.max_maps for the image (auto 512, stress 4096)

@@ -3,7 +3,7 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 309
+# DURATION: 230
 # TIMEOUT: 600
 #
 # The README's way to grow a loop device is truncate -s up, then

@@ -3,7 +3,7 @@
 # GROUPS: auto stress
 # WHERE: host
 # KERNEL: test
-# DURATION: 628
+# DURATION: 400
 # TIMEOUT: 2700 stress=10800
 # TEST_CRASH_ROUNDS: rounds per host filesystem, one killed guest each (quick 1, auto 1, stress 50)
 # TEST_CRASH_FS: the host filesystems (default "ext2 ext3 ext4")
