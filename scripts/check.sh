@@ -32,7 +32,7 @@ export TEST_GROUP=${group:-auto}
 workers=${CHECK_GUESTS:-$(nproc)}
 case $TEST_GROUP in
 stress) guest_limit=${CHECK_TIMEOUT:-14400} ;;
-*) guest_limit=${CHECK_TIMEOUT:-4500} ;;
+*) guest_limit=${CHECK_TIMEOUT:-5400} ;;
 esac
 
 mapfile -t ids < <(ti_select "$LOOPMAP_TOP/tests" "$group" "$@")

@@ -69,11 +69,11 @@ mark() {
 
 # A kmemleak scan costs 10-30 s in the test guest (TCG; lockdep checks
 # kmemleak's own locks): the runner scans after a test once at least
-# LOOPMAP_KMEMLEAK_EVERY seconds (300) have passed since the last scan,
+# LOOPMAP_KMEMLEAK_EVERY seconds (600) have passed since the last scan,
 # and once more after the last test.  A leak fails the test that ended
 # before the scan, naming every test since the scan before it.
 kmemleak=/sys/kernel/debug/kmemleak
-have_kmemleak=0 kml_every=${LOOPMAP_KMEMLEAK_EVERY:-300} kml_window=()
+have_kmemleak=0 kml_every=${LOOPMAP_KMEMLEAK_EVERY:-600} kml_window=()
 if [ "$in_guest" = 1 ] && [ -w "$kmemleak" ] && [ "${LOOPMAP_KMEMLEAK:-1}" = 1 ]; then
 	have_kmemleak=1
 	# Whatever boot left behind is not a test's fault.

@@ -3,10 +3,11 @@
 # GROUPS: auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 280
+# DURATION: 160
 # REQUIRES: cmd:fio cmd:filefrag
 # TEST_FRAG_MIB: image size in MiB, 4 KiB blocks each its own extent (auto 8, stress 256)
 # TEST_FRAG_BOUND: extent_map.max_maps for the image (auto 512, stress 4096)
+# TEST_FRAG_FS: the host filesystems (auto ext4, stress "ext2 ext4")
 # TIMEOUT: 480 stress=3600
 #
 # How the image gets one extent per block.  ext2 (and ext3-format): the
@@ -151,5 +152,5 @@ if [ -w "$PARAM" ]; then
 	trap 'exit 143' TERM
 	echo "$BOUND" >"$PARAM"
 fi
-HOSTFS_LIST="ext2 ext4" for_each_hostfs \
+HOSTFS_LIST=${TEST_FRAG_FS:-$(by_group ext4 ext4 "ext2 ext4")} for_each_hostfs \
 	"fragmented image: verified I/O, bounded maps, reclaimed and found again" frag_case

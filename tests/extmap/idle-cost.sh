@@ -3,10 +3,10 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 182
+# DURATION: 140
 # TIMEOUT: 300
 # REQUIRES: cmd:python3 cmd:fio
-# TEST_IDLE_CYCLES: mode changes under fio (quick 3, auto 6, stress 40)
+# TEST_IDLE_CYCLES: mode changes under fio (quick 3, auto 4, stress 40)
 #
 # Systems run dozens of loop devices (snaps, containers), most of them
 # idle or classic.  Extent-mapped mode needs two bio sets, each with a
@@ -28,7 +28,7 @@
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 FSOPS=$(dirname "$0")/fsops.py
-CYCLES=${TEST_IDLE_CYCLES:-$(by_group 3 6 40)}
+CYCLES=${TEST_IDLE_CYCLES:-$(by_group 3 4 40)}
 
 # The rescuer's comm is truncated to 15 characters.
 rescuers() {

@@ -1,11 +1,12 @@
 #!/bin/bash
 # DESCRIPTION: live reconfiguration: offset change, grow + losetup -c, LOOP_CHANGE_FD, autoclear, detach under fio
-# GROUPS: auto
+# GROUPS: auto stress
 # WHERE: guest
 # KERNEL: test
-# DURATION: 286
+# DURATION: 190
 # TIMEOUT: 990
 # REQUIRES: cmd:fio
+# TEST_LIFECYCLE_BUSY_FS: host filesystems of the detach under fio (auto ext4, stress all three)
 #
 # losetup features on a live extent-mapped device: LOOP_SET_STATUS64 with a
 # new offset, LOOP_SET_CAPACITY after growing the image, LOOP_CHANGE_FD,
@@ -123,4 +124,5 @@ detach_busy_case() {
 	assert "the image is writable again" \
 		dd if=/dev/zero of="$HOST/disk.img" bs=4k count=1 conv=notrunc status=none
 }
-for_each_hostfs "losetup -d while fio runs: released, no oops, no leak" detach_busy_case
+HOSTFS_LIST=${TEST_LIFECYCLE_BUSY_FS:-$(by_group ext4 ext4 "ext2 ext3 ext4")} \
+	for_each_hostfs "losetup -d while fio runs: released, no oops, no leak" detach_busy_case
