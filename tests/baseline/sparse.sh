@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 128
-# TIMEOUT: 315
+# TIMEOUT: 600
 #
 # A sparse image (truncate -s): the filesystem allocates as loop writes.
 # shellcheck source=tests/lib.sh

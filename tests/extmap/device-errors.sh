@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 128
-# TIMEOUT: 300
+# TIMEOUT: 600
 # REQUIRES: cmd:dmsetup path:/dev/ram0
 #
 # Remapped I/O goes to the host disk without the filesystem, so the disk's

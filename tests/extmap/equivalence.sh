@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 273
-# TIMEOUT: 660
+# TIMEOUT: 1200
 # REQUIRES: cmd:fio
 #
 # Data equivalence on extent-mapped and classic loop, over two copies of

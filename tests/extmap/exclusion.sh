@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 164
-# TIMEOUT: 405
+# TIMEOUT: 900
 #
 # While a file is bound in extent-mapped mode, writers through the
 # filesystem get ETXTBSY, readers see what loop wrote, and detaching

@@ -8,7 +8,7 @@
 # TEST_FRAG_MIB: image size in MiB, 4 KiB blocks each its own extent (auto 8, stress 256)
 # TEST_FRAG_BOUND: extent_map.max_maps for the image (auto 512, stress 4096)
 # TEST_FRAG_FS: the host filesystems (auto ext4, stress "ext2 ext4")
-# TIMEOUT: 480 stress=3600
+# TIMEOUT: 900 stress=3600
 #
 # How the image gets one extent per block.  ext2 (and ext3-format): the
 # image is written every other block first, synced, then the blocks

@@ -3,8 +3,8 @@
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
-# DURATION: 137
-# TIMEOUT: 450
+# DURATION: 160
+# TIMEOUT: 900
 # REQUIRES: cmd:dmsetup path:/dev/ram0
 #
 # ext2 and ext3-format files link the blocks of a fill into the file when
@@ -21,11 +21,13 @@
 # write, the device and the file (whose page the buffered read cached)
 # read the data, and the host fs passes e2fsck.
 #
-# TEST_HOSTREAD_DELAY_MS: how long the slow table holds writes (8000)
+# TEST_HOSTREAD_DELAY_MS: how long the slow table holds writes (14000: the two reads,
+# with the caches dropped between them, took more than 8 s in the CI rehearsal of
+# 2026-12-03 evening on a slow machine, and the fill ended before the second)
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 HOSTFS_SIZE=32M
-DELAY_MS=${TEST_HOSTREAD_DELAY_MS:-8000}
+DELAY_MS=${TEST_HOSTREAD_DELAY_MS:-14000}
 DELAYED=lm-delay
 SECTORS=$(($(numfmt --from=iec "$HOSTFS_SIZE") >> 9))
 RAM=/dev/ram0

@@ -4,7 +4,7 @@
 # WHERE: guest
 # KERNEL: test
 # DURATION: 140
-# TIMEOUT: 300
+# TIMEOUT: 600
 # REQUIRES: cmd:python3 cmd:fio
 # TEST_IDLE_CYCLES: mode changes under fio (quick 3, auto 4, stress 40)
 #

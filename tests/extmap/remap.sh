@@ -6,7 +6,7 @@
 # DURATION: 360
 # REQUIRES: cmd:fio
 # TEST_SPLIT_SECONDS: split bios racing queue freezes (quick 5, auto 10, stress 60)
-# TIMEOUT: 405
+# TIMEOUT: 1200
 #
 # I/O on an extent-mapped device takes the remap path, and holes behave.
 # shellcheck source=tests/lib.sh
