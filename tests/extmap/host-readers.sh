@@ -82,11 +82,13 @@ reader_case() {
 	dd if="$SCRATCH/data" of="$dev" bs=4k seek=$blk count=1 oflag=direct status=none &
 	writer=$!
 	assert "the fill's write reaches the delay device" wait_held
-	timeout 60 dd if="$HOST/disk.img" of="$SCRATCH/direct" bs=4k skip=$blk count=1 \
-		iflag=direct status=none
+	assert "an O_DIRECT read of the image returns during the fill" \
+		timeout 60 dd if="$HOST/disk.img" of="$SCRATCH/direct" bs=4k skip=$blk \
+		count=1 iflag=direct status=none
 	echo 3 >/proc/sys/vm/drop_caches
-	timeout 60 dd if="$HOST/disk.img" of="$SCRATCH/buffered" bs=4k skip=$blk count=1 \
-		status=none
+	assert "a buffered read of the image returns during the fill" \
+		timeout 60 dd if="$HOST/disk.img" of="$SCRATCH/buffered" bs=4k skip=$blk \
+		count=1 status=none
 	assert "an O_DIRECT read of the image during the fill has no stale data" \
 		no_marker "$SCRATCH/direct"
 	assert "a buffered read of the image during the fill has no stale data" \
