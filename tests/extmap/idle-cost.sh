@@ -1,5 +1,5 @@
 #!/bin/bash
-# DESCRIPTION: loop devices start no bioset rescuer threads, in any mode; idle and classic ones dispatch without SRCU, and the queue's blocking flag follows extent-mapped mode
+# DESCRIPTION: loop devices start no bioset rescuer threads, in any mode; only devices that were extent-mapped dispatch under SRCU, from the first binding to a live leave or the device's removal
 # GROUPS: quick auto
 # WHERE: guest
 # KERNEL: test
@@ -21,11 +21,16 @@
 # (kmemleak, in the runner, sees leaks of what the mode allocates).
 #
 # Only extent-mapped mode submits bios from ->queue_rq(), so only it
-# needs BLK_MQ_F_BLOCKING, whose SRCU every dispatch then enters: the
-# flag, as blk-mq's debugfs shows it, follows the mode too.  The queue
-# switches while fio reads and writes the device, since an unaligned
-# offset ends the mode on a live device; the runner fails the test on any
-# kernel report (sleeping in an RCU read-side section, lockdep).
+# needs BLK_MQ_F_BLOCKING, whose SRCU every dispatch then enters.  The
+# flag, as blk-mq's debugfs shows it, is set by a device's first
+# extent-mapped binding (a freeze) and cleared when a live device leaves
+# the mode (under the freeze its ioctl takes); detach (the last close,
+# no freeze) keeps it, so the next binding needs no freeze, until the
+# device is removed.  A classic binding of such a device must still read
+# correctly.  The queue switches back while fio reads and writes the
+# device, since an unaligned offset ends the mode on a live device; the
+# runner fails the test on any kernel report (sleeping in an RCU
+# read-side section, lockdep).
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 FSOPS=$(dirname "$0")/fsops.py
@@ -39,6 +44,16 @@ rescuers() {
 # meminfo FIELD: a /proc/meminfo value in kB
 meminfo() {
 	awk -v f="$1:" '$1 == f { print $2 }' /proc/meminfo
+}
+
+# ctl_remove DEVICE: LOOP_CTL_REMOVE, again while udev's probe of the
+# detach holds the device open (EBUSY), for up to 30 s
+ctl_remove() {
+	local end=$((SECONDS + 30))
+	until "$FSOPS" ctl-remove "${1#/dev/loop}" 2>/dev/null; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.2
+	done
 }
 
 # blocking DEVICE: 1 if its hardware queue has BLK_MQ_F_BLOCKING, else 0
@@ -72,18 +87,40 @@ idle_case() {
 exec 3>&1
 run_case "idle loop devices start no bioset rescuer threads" idle_case
 
+# The lifetime case binds one device that it adds itself: a device that
+# an earlier test extent-mapped is blocking already.
+FRESH=/dev/loop240
+
+# fresh_device: LOOP_CTL_ADD of $FRESH (removing one left by a failed run)
+fresh_device() {
+	if [ -e "/sys/block/${FRESH#/dev/}" ]; then ctl_remove "$FRESH"; fi
+	"$FSOPS" ctl-add "${FRESH#/dev/loop}"
+}
+
+# bind IMAGE MODE [LOSETUP OPTIONS...]: stock losetup of $FRESH; its
+# loop/extent_map must be MODE
+bind() {
+	local img=$1 mode=$2
+	shift 2
+	losetup "$@" "$FRESH" "$img"
+	assert_eq "loop/extent_map of $FRESH on $img" "$mode" \
+		"$(sysfs_loop "$FRESH" extent_map)"
+}
+
 lifetime_case() {
-	local base dev
+	local base dev=$FRESH
 	full_image "$HOST/disk.img" 8
+	fresh_device
+	assert_eq "a new loop device is not blocking" 0 "$(blocking "$dev")"
 	base=$(rescuers)
-	dev=$(EXPECT_EXTMAP=0 attach "$HOST/disk.img" --read-only)
+	bind "$HOST/disk.img" 0 --read-only
 	assert_eq "rescuers with a bound read-only (classic) device" \
 		"$base" "$(rescuers)"
 	assert_eq "a classic device dispatches without BLK_MQ_F_BLOCKING" \
 		0 "$(blocking "$dev")"
 	detach "$dev"
 
-	dev=$(attach "$HOST/disk.img")
+	bind "$HOST/disk.img" 1
 	assert_eq "no rescuers while a device is extent-mapped" \
 		"$base" "$(rescuers)"
 	assert_eq "an extent-mapped device dispatches with BLK_MQ_F_BLOCKING" \
@@ -100,17 +137,33 @@ lifetime_case() {
 		dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct status=none
 	detach "$dev"
 
-	dev=$(attach "$HOST/disk.img")
+	bind "$HOST/disk.img" 1
 	dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct status=none
 	assert_eq "a device that re-entered the mode dispatches with BLK_MQ_F_BLOCKING" \
 		1 "$(blocking "$dev")"
 	detach "$dev"
 	assert_eq "rescuers after an extent-mapped device was detached" \
 		"$base" "$(rescuers)"
-	assert_eq "a detached device dispatches without BLK_MQ_F_BLOCKING" \
+	assert_eq "a detached device stays blocking until it is removed" \
+		1 "$(blocking "$dev")"
+
+	# The same device bound classic (read-only) dispatches under SRCU.
+	bind "$HOST/disk.img" 0 --read-only
+	assert_eq "a classic binding of a once extent-mapped device is blocking" \
+		1 "$(blocking "$dev")"
+	assert "it reads what the image holds" \
+		cmp <(dd if="$dev" bs=4k count=256 iflag=direct status=none) \
+		<(dd if="$HOST/disk.img" bs=4k count=256 status=none)
+	detach "$dev"
+
+	# Removed and added again, the device number starts non-blocking.
+	assert "LOOP_CTL_REMOVE of the detached device" ctl_remove "$dev"
+	"$FSOPS" ctl-add "${dev#/dev/loop}"
+	assert_eq "a device added again with that number is not blocking" \
 		0 "$(blocking "$dev")"
+	assert "LOOP_CTL_REMOVE of it" ctl_remove "$dev"
 }
-run_case "ext4: extent-mapped mode's resources live exactly as long as the mode" \
+run_case "ext4: no rescuers in any mode; blocking from the first extent-mapped binding to the device's removal" \
 	on_hostfs ext4 lifetime_case
 
 # The device enters the mode (its queue becomes blocking) and leaves it by

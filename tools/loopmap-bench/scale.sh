@@ -4,7 +4,7 @@
 # release kernel and runs scale-guest.py (its docstring says what is
 # measured and how).
 #
-#   scale.sh [--count 1000] [--rounds 2] [--cpus 1] [--publish]
+#   scale.sh [--count 1000] [--rounds 3] [--cpus 1] [--publish]
 #     --publish   also copy the report to
 #                 tools/loopmap-bench/reports/scale-DATE.md
 set -euo pipefail
@@ -14,7 +14,7 @@ here=$LOOPMAP_TOP/tools/loopmap-bench
 # shellcheck source=tools/loopmap-bench/lib.sh
 . "$here/lib.sh"
 
-count=1000 rounds=2 cpus=1 publish=0
+count=1000 rounds=3 cpus=1 publish=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--count) count=$2; shift 2 ;;
