@@ -26,7 +26,10 @@
 # extent-mapped binding (a freeze) and cleared when a live device leaves
 # the mode (under the freeze its ioctl takes); detach (the last close,
 # no freeze) keeps it, so the next binding needs no freeze, until the
-# device is removed.  A classic binding of such a device must still read
+# device is removed.  Until its first binding a device's queue usage
+# counter stays atomic, so that the first binding's freeze does not wait
+# for a grace period (debugfs state USAGE_ATOMIC); a binding in either
+# mode makes it per-CPU.  A classic binding of such a device must still read
 # correctly.  The queue switches back while fio reads and writes the
 # device, since an unaligned offset ends the mode on a live device; the
 # runner fails the test on any kernel report (sleeping in an RCU
@@ -44,6 +47,17 @@ rescuers() {
 # meminfo FIELD: a /proc/meminfo value in kB
 meminfo() {
 	awk -v f="$1:" '$1 == f { print $2 }' /proc/meminfo
+}
+
+# usage_atomic DEVICE: 1 if its queue's usage counter is still atomic
+# (QUEUE_FLAG_USAGE_ATOMIC), else 0
+usage_atomic() {
+	local state
+	read -r state <"/sys/kernel/debug/block/${1#/dev/}/state"
+	case "|$state|" in
+	*"|USAGE_ATOMIC|"*) echo 1 ;;
+	*) echo 0 ;;
+	esac
 }
 
 # ctl_remove DEVICE: LOOP_CTL_REMOVE, again while udev's probe of the
@@ -112,8 +126,12 @@ lifetime_case() {
 	full_image "$HOST/disk.img" 8
 	fresh_device
 	assert_eq "a new loop device is not blocking" 0 "$(blocking "$dev")"
+	assert_eq "a new loop device's queue usage counter is atomic" 1 \
+		"$(usage_atomic "$dev")"
 	base=$(rescuers)
 	bind "$HOST/disk.img" 0 --read-only
+	assert_eq "a classic binding made the usage counter per-CPU" 0 \
+		"$(usage_atomic "$dev")"
 	assert_eq "rescuers with a bound read-only (classic) device" \
 		"$base" "$(rescuers)"
 	assert_eq "a classic device dispatches without BLK_MQ_F_BLOCKING" \
@@ -165,6 +183,28 @@ lifetime_case() {
 }
 run_case "ext4: no rescuers in any mode; blocking from the first extent-mapped binding to the device's removal" \
 	on_hostfs ext4 lifetime_case
+
+# A new device's first binding is extent-mapped: its freeze finds the
+# usage counter atomic (no grace period to wait for), and the device
+# must then carry I/O as any other.
+first_bind_case() {
+	local dev=$FRESH
+	full_image "$HOST/disk.img" 8
+	fresh_device
+	bind "$HOST/disk.img" 1
+	assert_eq "the first binding made the usage counter per-CPU" 0 \
+		"$(usage_atomic "$dev")"
+	assert_eq "the first binding made the queue blocking" 1 \
+		"$(blocking "$dev")"
+	assert "fio writes and verifies through the new device" \
+		fio --name=first --filename="$dev" --direct=1 --ioengine=psync \
+		--rw=randwrite --bs=4k --size=4m --verify=crc32c \
+		--do_verify=1 --output=/dev/null
+	detach "$dev"
+	assert "LOOP_CTL_REMOVE of it" ctl_remove "$dev"
+}
+run_case "ext4: a new device bound extent-mapped first carries I/O" \
+	on_hostfs ext4 first_bind_case
 
 # The device enters the mode (its queue becomes blocking) and leaves it by
 # an unaligned offset while fio runs, then fio verifies what it wrote
