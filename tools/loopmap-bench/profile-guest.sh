@@ -6,7 +6,8 @@
 #                    [--rounds 2] [--freq 2000] [--fs ext4]
 #
 # One host filesystem on /dev/ram3 (ext4, or ext2/ext3 with --fs) holds
-# two fully written images; dm-linear maps the first one's FIEMAP extents
+# two fully written images (a hole-* workload: fresh sparse images, see
+# below); dm-linear maps the first one's FIEMAP extents
 # onto /dev/ram0, as in guest.sh.  Targets: the raw /dev/ram0, dm-linear,
 # fio O_DIRECT on the second image file (the bound one refuses writers),
 # and the first image on loopmap.  Each round runs
@@ -39,6 +40,7 @@ job=$here/jobs/$workload.fio
 param=/sys/module/loop/parameters/extent_map
 [ -e "$param" ] || { echo "profile-guest.sh: this kernel has no loopmap" >&2; exit 2; }
 
+case $workload in hole-*) size=512M ;; esac
 log() { printf '[%6ss] %s\n' "$SECONDS" "$*"; }
 
 anchor=/dev/ram0 disk=/dev/ram3 mnt=/mnt/host
@@ -63,6 +65,43 @@ cat "$out/meta"
 echo 0 >/proc/sys/kernel/kptr_restrict
 echo -1 >/proc/sys/kernel/perf_event_paranoid
 
+case $workload in
+hole-*)
+	# First writes into holes: fresh sparse images in every round, for
+	# fio O_DIRECT into holes of a file and for loopmap; no anchor has
+	# holes to fill.
+	log "$fs on $disk; fresh sparse images of $size in every round"
+	host_fs "$fs" "$disk" "$mnt"
+	echo 1 >"$param"
+	for round in $(seq 1 "$rounds"); do
+		for t in file loopmap; do
+			rm -f "$mnt/hole-$t.img"
+			truncate -s "$size" "$mnt/hole-$t.img"
+			dev=$mnt/hole-$t.img
+			if [ "$t" = loopmap ]; then
+				dev=$(losetup -f --show "$mnt/hole-$t.img")
+				[ "$(cat "/sys/block/${dev#/dev/}/loop/extent_map")" = 1 ] || {
+					echo "$dev is not extent-mapped" >&2
+					exit 1
+				}
+			fi
+			log "round $round: $t"
+			perf record -q -a -e cpu-clock -F "$freq" -o "/tmp/perf.data" -- \
+				fio --filename="$dev" --size="$size" --runtime="$seconds" \
+				--output-format=json --output="$out/fio.$t.$round.json" "$job" \
+				>/dev/null 2>&1
+			perf report -i /tmp/perf.data --stdio --no-children --sort dso,sym \
+				-F sample,dso,sym -q >"$out/perf.$t.$round.txt" 2>/dev/null
+			rm -f /tmp/perf.data
+			[ "$t" = loopmap ] && losetup -d "$dev"
+		done
+	done
+	umount "$mnt"
+	clocksource_check "$out/meta"
+	log "done"
+	exit 0
+	;;
+esac
 log "$fs on $disk, an image of $size; dm-linear over its extents on $anchor"
 host_fs "$fs" "$disk" "$mnt"
 # Two images: the bound one is closed to writers through the filesystem.
