@@ -30,7 +30,10 @@
 # counter stays atomic, so that the first binding's freeze does not wait
 # for a grace period (debugfs state USAGE_ATOMIC); a binding in either
 # mode makes it per-CPU.  A classic binding of such a device must still read
-# correctly.  The queue switches back while fio reads and writes the
+# correctly.  The mode's bio sets and SRCU are likewise kept from the
+# first extent-mapped binding to the removal; a device bound again
+# extent-mapped after a live leave and a detach must write and verify.
+# The queue switches back while fio reads and writes the
 # device, since an unaligned offset ends the mode on a live device; the
 # runner fails the test on any kernel report (sleeping in an RCU
 # read-side section, lockdep).
@@ -155,10 +158,17 @@ lifetime_case() {
 		dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct status=none
 	detach "$dev"
 
+	# The mode's bio sets and SRCU are kept from the first binding until
+	# the device is removed: a binding again reuses them.
 	bind "$HOST/disk.img" 1
-	dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct status=none
 	assert_eq "a device that re-entered the mode dispatches with BLK_MQ_F_BLOCKING" \
 		1 "$(blocking "$dev")"
+	assert "fio writes and verifies through the device bound again" \
+		fio --name=again --filename="$dev" --direct=1 --ioengine=psync \
+		--rw=randwrite --bs=4k --size=4m --verify=crc32c \
+		--do_verify=1 --output=/dev/null
+	assert "bios were remapped through the mode's bio sets again" \
+		[ "$(extmap_stat "$dev" bio_remaps)" -gt 0 ]
 	detach "$dev"
 	assert_eq "rescuers after an extent-mapped device was detached" \
 		"$base" "$(rescuers)"
