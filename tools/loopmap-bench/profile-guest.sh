@@ -65,6 +65,31 @@ cat "$out/meta"
 echo 0 >/proc/sys/kernel/kptr_restrict
 echo -1 >/proc/sys/kernel/perf_event_paranoid
 
+# attach_loopmap IMAGE: print the loop device bound to IMAGE, which must be
+# extent-mapped
+attach_loopmap() {
+	local dev
+	dev=$(losetup -f --show "$1")
+	[ "$(cat "/sys/block/${dev#/dev/}/loop/extent_map")" = 1 ] || {
+		echo "$dev is not extent-mapped" >&2
+		exit 1
+	}
+	echo "$dev"
+}
+
+# record TARGET DEV ROUND: the workload on DEV under perf; fio's JSON and
+# perf's report by symbol into $out
+record() {
+	log "round $3: $1"
+	perf record -q -a -e cpu-clock -F "$freq" -o "/tmp/perf.data" -- \
+		fio --filename="$2" --size="$size" --runtime="$seconds" \
+		--output-format=json --output="$out/fio.$1.$3.json" "$job" \
+		>/dev/null 2>&1
+	perf report -i /tmp/perf.data --stdio --no-children --sort dso,sym \
+		-F sample,dso,sym -q >"$out/perf.$1.$3.txt" 2>/dev/null
+	rm -f /tmp/perf.data
+}
+
 case $workload in
 hole-*)
 	# First writes into holes: fresh sparse images in every round, for
@@ -75,25 +100,16 @@ hole-*)
 	echo 1 >"$param"
 	for round in $(seq 1 "$rounds"); do
 		for t in file loopmap; do
-			rm -f "$mnt/hole-$t.img"
-			truncate -s "$size" "$mnt/hole-$t.img"
-			dev=$mnt/hole-$t.img
+			img=$mnt/hole-$t.img
+			rm -f "$img"
+			truncate -s "$size" "$img"
 			if [ "$t" = loopmap ]; then
-				dev=$(losetup -f --show "$mnt/hole-$t.img")
-				[ "$(cat "/sys/block/${dev#/dev/}/loop/extent_map")" = 1 ] || {
-					echo "$dev is not extent-mapped" >&2
-					exit 1
-				}
+				dev=$(attach_loopmap "$img")
+				record "$t" "$dev" "$round"
+				losetup -d "$dev"
+			else
+				record "$t" "$img" "$round"
 			fi
-			log "round $round: $t"
-			perf record -q -a -e cpu-clock -F "$freq" -o "/tmp/perf.data" -- \
-				fio --filename="$dev" --size="$size" --runtime="$seconds" \
-				--output-format=json --output="$out/fio.$t.$round.json" "$job" \
-				>/dev/null 2>&1
-			perf report -i /tmp/perf.data --stdio --no-children --sort dso,sym \
-				-F sample,dso,sym -q >"$out/perf.$t.$round.txt" 2>/dev/null
-			rm -f /tmp/perf.data
-			[ "$t" = loopmap ] && losetup -d "$dev"
 		done
 	done
 	umount "$mnt"
@@ -120,11 +136,7 @@ linear=$(dm_dev profile-linear)
 # brd allocates as written: every page the targets read must exist.
 dd if=/dev/zero of="$linear" bs=1M count="$((bytes >> 20))" oflag=direct status=none
 echo 1 >"$param"
-loopmap=$(losetup -f --show "$mnt/image")
-[ "$(cat "/sys/block/${loopmap#/dev/}/loop/extent_map")" = 1 ] || {
-	echo "$loopmap is not extent-mapped" >&2
-	exit 1
-}
+loopmap=$(attach_loopmap "$mnt/image")
 declare -A target=([raw]=$anchor [dm-linear]=$linear [file]=$mnt/file.img [loopmap]=$loopmap)
 order="raw dm-linear file loopmap"
 for t in $order; do
@@ -134,14 +146,7 @@ done
 
 for round in $(seq 1 "$rounds"); do
 	for t in $order; do
-		log "round $round: $t"
-		perf record -q -a -e cpu-clock -F "$freq" -o "/tmp/perf.data" -- \
-			fio --filename="${target[$t]}" --size="$size" --runtime="$seconds" \
-			--output-format=json --output="$out/fio.$t.$round.json" "$job" \
-			>/dev/null 2>&1
-		perf report -i /tmp/perf.data --stdio --no-children --sort dso,sym \
-			-F sample,dso,sym -q >"$out/perf.$t.$round.txt" 2>/dev/null
-		rm -f /tmp/perf.data
+		record "$t" "${target[$t]}" "$round"
 	done
 done
 
