@@ -177,3 +177,29 @@ mixed_case() {
 	assert "the image file holds it" cmp -n $((n * 8192)) "$SCRATCH/data" "$HOST/disk.img"
 }
 for_each_hostfs "writes over written blocks and holes keep the written blocks' cached maps" mixed_case
+
+# While writes fill holes, the worker maps them for writing without the
+# lookup that caches maps (it would find a hole); the first write that
+# finds allocated blocks must turn that lookup back on.  That one write
+# is mapped for writing and leaves no cached map: the second pass over a
+# filled range caches the maps of all of it but that write's, the third
+# the last one, and from then on every write is remapped as a bio.
+fill_rewrite_case() {
+	local dev n=256 b
+	truncate -s 8M "$HOST/disk.img"
+	dev=$(attach "$HOST/disk.img")
+	head -c $((n * 4096)) /dev/urandom >"$SCRATCH/data"
+	dd if="$SCRATCH/data" of="$dev" bs=4k oflag=direct status=none
+	assert "the first pass filled holes" [ "$(extmap_stat "$dev" fills)" -ge "$n" ]
+	# the second and third passes
+	dd if="$SCRATCH/data" of="$dev" bs=4k oflag=direct status=none
+	dd if="$SCRATCH/data" of="$dev" bs=4k oflag=direct status=none
+	b=$(extmap_stat "$dev" bio_remaps)
+	dd if="$SCRATCH/data" of="$dev" bs=4k oflag=direct status=none
+	assert_eq "every 4k write of the fourth pass was remapped as a bio" \
+		$((b + n)) "$(extmap_stat "$dev" bio_remaps)"
+	detach "$dev"
+	assert "the image file holds the data" \
+		cmp -n $((n * 4096)) "$SCRATCH/data" "$HOST/disk.img"
+}
+for_each_hostfs "writes that fill holes, then rewrites of the range: the rewrites cache their maps" fill_rewrite_case
