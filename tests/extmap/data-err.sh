@@ -35,11 +35,10 @@ FAULTY=lm-data-err
 SECTORS=$(($(numfmt --from=iec "$HOSTFS_SIZE") >> 9))
 RAM=/dev/ram0
 
-# swap TABLE: load TABLE with neither a freeze of the host fs nor a flush
+# swap TABLE: load TABLE with neither a freeze of the host fs (it would
+# commit the journal through the old table) nor a flush
 swap() {
-	dmsetup suspend --nolockfs --noflush --noudevsync "$FAULTY"
-	dmsetup reload "$FAULTY" --table "$1"
-	dmsetup resume --noudevsync "$FAULTY"
+	dm_swap "$FAULTY" "$1" --nolockfs --noflush
 }
 
 abort_case() {
@@ -48,10 +47,7 @@ abort_case() {
 	mkfs_host "$fs"
 	umount "$HOST"
 	mount -t "$fs" -o data_err=abort,commit=300 "$HOSTDEV" "$HOST"
-	head -c 4M /dev/urandom >"$SCRATCH/data"
-	cp "$SCRATCH/data" "$HOST/disk.img"
-	truncate -s 8M "$HOST/disk.img"
-	mark_free_space ""
+	half_sparse_image
 	dev=$(attach "$HOST/disk.img")
 	head -c 64k /dev/urandom >"$SCRATCH/new"
 	head -c 64k /dev/zero >"$SCRATCH/zero"

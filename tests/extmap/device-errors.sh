@@ -31,9 +31,7 @@ RAM=/dev/ram0
 
 # table TABLE: swap the device's table
 table() {
-	dmsetup suspend --noudevsync --noflush "$FAULTY"
-	dmsetup reload "$FAULTY" --table "$1"
-	dmsetup resume --noudevsync "$FAULTY"
+	dm_swap "$FAULTY" "$1" --noflush
 }
 
 errors_case() {
@@ -44,10 +42,7 @@ errors_case() {
 	# abort the journal and shut the host fs down, and then reads
 	# through it fail instead of showing what the failed fill left
 	[ "$fs" = ext2 ] || mount -o remount,commit=300 "$HOST"
-	head -c 4M /dev/urandom >"$SCRATCH/data"
-	cp "$SCRATCH/data" "$HOST/disk.img"
-	truncate -s 8M "$HOST/disk.img"
-	mark_free_space ""
+	half_sparse_image
 	dev=$(attach "$HOST/disk.img")
 	head -c 64k /dev/urandom >"$SCRATCH/new"
 

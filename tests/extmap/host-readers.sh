@@ -39,9 +39,7 @@ RAM=/dev/ram0
 # write, and wait for the writes the old table holds); the suspend
 # releases what the old table held.
 delay_writes() {
-	dmsetup suspend --nolockfs --noudevsync "$DELAYED"
-	dmsetup reload "$DELAYED" --table "0 $SECTORS delay $RAM 0 0 $RAM 0 $1"
-	dmsetup resume --noudevsync "$DELAYED"
+	dm_swap "$DELAYED" "0 $SECTORS delay $RAM 0 0 $RAM 0 $1" --nolockfs
 }
 
 # writes_held: the delay device holds a write now (its status line ends

@@ -81,6 +81,29 @@ dm_create() {
 	echo "/dev/dm-$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')"
 }
 
+# dm_swap NAME TABLE [SUSPEND OPTIONS...]: load TABLE into the
+# device-mapper device NAME: suspend with the options, reload, resume.
+# --nolockfs: no freeze of the filesystem on it, which would write (and
+# commit its journal) through the old table; --noflush: the I/O in flight
+# is not waited for.
+dm_swap() {
+	local name=$1 table=$2
+	shift 2
+	dmsetup suspend --noudevsync "$@" "$name"
+	dmsetup reload "$name" --table "$table"
+	dmsetup resume --noudevsync "$name"
+}
+
+# half_sparse_image: $HOST/disk.img of 8 MiB, its first 4 MiB random data
+# (also in $SCRATCH/data), the rest a hole, after the host fs's free space
+# was filled with the marker.
+half_sparse_image() {
+	head -c 4M /dev/urandom >"$SCRATCH/data"
+	cp "$SCRATCH/data" "$HOST/disk.img"
+	truncate -s 8M "$HOST/disk.img"
+	mark_free_space ""
+}
+
 # full_image PATH SIZE_MIB: an image file with every block written.
 full_image() {
 	dd if=/dev/zero of="$1" bs=1M count="$2" status=none conv=fsync
